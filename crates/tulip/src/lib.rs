@@ -1,0 +1,51 @@
+//! tulip is asyncio, rebuilt in Rust: an event loop over OS readiness that runs futures as
+//! tasks on one thread, with timers, cancellation and the rest of asyncio's toolbox.
+//!
+//! | asyncio | tulip |
+//! |---|---|
+//! | `asyncio.run(main())` | [`tulip::run(main())`](run), or [`#[tulip::main]`](main) |
+//! | `loop.run_until_complete`, `run_forever`, `stop`, `close` | [`Runtime`] methods |
+//! | `loop.call_soon / call_later / call_at / call_soon_threadsafe` | [`runtime::Handle`] methods |
+//! | `create_task(coro, name=)`, `Task.cancel()` | [`spawn`], [`task::Builder`], [`Task::cancel`] |
+//! | `current_task()`, `all_tasks()` | [`task::current`], [`task::all_tasks`] |
+//! | `asyncio.sleep`, `loop.time()` | [`time::sleep`], [`time::Instant::now`] |
+//! | `PYTHONASYNCIODEBUG=1` | `TULIP_DEBUG=1` |
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! async fn count() {
+//!     println!("One");
+//!     tulip::time::sleep(Duration::from_millis(10)).await;
+//!     println!("Two");
+//! }
+//!
+//! tulip::run(async {
+//!     let tasks: Vec<_> = (0..3).map(|_| tulip::spawn(count())).collect();
+//!     for task in tasks {
+//!         task.await.unwrap();
+//!     }
+//! });
+//! ```
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+pub mod io;
+mod log;
+pub mod runtime;
+pub mod sync;
+pub mod task;
+pub mod time;
+
+pub use runtime::{Runtime, run};
+pub use task::{JoinError, Task, spawn};
+pub use tulip_macros::{main, test};
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

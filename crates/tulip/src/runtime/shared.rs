@@ -1,0 +1,144 @@
+//! The part of a loop that other threads may touch: the injection queue, the OS waker, flags.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use super::clock::Clock;
+use super::exception::{ExceptionContext, ExceptionHandler};
+use crate::task::Id;
+use crate::task::raw::Runnable;
+
+pub(crate) struct Shared {
+    pub(crate) clock: Clock,
+    injected: Mutex<Injected>,
+    /// Set by the first cross-thread wake since the loop last drained `injected`; later wakes
+    /// skip the syscall.
+    notified: AtomicBool,
+    os_waker: mio::Waker,
+    pub(crate) stop_requested: AtomicBool,
+    pub(crate) running: AtomicBool,
+    pub(crate) closed: AtomicBool,
+    exception_handler: RwLock<Option<Arc<ExceptionHandler>>>,
+    /// Debug mode: polls longer than this are reported.
+    pub(crate) slow_poll: Option<Duration>,
+}
+
+#[derive(Default)]
+pub(crate) struct Injected {
+    pub(crate) runnables: VecDeque<Runnable>,
+    /// Cancellation requests from other threads: (registry key, task id).
+    pub(crate) cancels: Vec<(u32, Id)>,
+    closed: bool,
+}
+
+impl Shared {
+    pub(crate) fn new(clock: Clock, os_waker: mio::Waker, slow_poll: Option<Duration>) -> Shared {
+        Shared {
+            clock,
+            injected: Mutex::new(Injected::default()),
+            notified: AtomicBool::new(false),
+            os_waker,
+            stop_requested: AtomicBool::new(false),
+            running: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            exception_handler: RwLock::new(None),
+            slow_poll,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Injected> {
+        // Nothing panics while holding this lock, but a poisoned queue is still a valid queue.
+        self.injected.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a task woken on another thread (or before the loop runs) and wakes the loop.
+    pub(crate) fn inject(&self, runnable: Runnable) {
+        let mut injected = self.lock();
+        if injected.closed {
+            drop(injected);
+            crate::task::raw::discard_after_close(runnable);
+            return;
+        }
+        injected.runnables.push_back(runnable);
+        drop(injected);
+        self.notify();
+    }
+
+    pub(crate) fn inject_cancel(&self, key: u32, id: Id) {
+        let mut injected = self.lock();
+        if injected.closed {
+            return;
+        }
+        injected.cancels.push((key, id));
+        drop(injected);
+        self.notify();
+    }
+
+    /// Wakes the loop out of its OS wait, once per drain.
+    pub(crate) fn notify(&self) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            // If the eventfd write fails the loop is being torn down; there is no one to wake.
+            let _ = self.os_waker.wake();
+        }
+    }
+
+    pub(crate) fn has_injected(&self) -> bool {
+        self.notified.load(Ordering::Acquire)
+    }
+
+    /// Takes everything injected so far. Called by the loop thread only.
+    pub(crate) fn drain(&self, into: &mut Injected) {
+        self.notified.store(false, Ordering::Release);
+        let mut injected = self.lock();
+        into.runnables.append(&mut injected.runnables);
+        into.cancels.append(&mut injected.cancels);
+    }
+
+    /// Refuses further injections; returns what was queued.
+    pub(crate) fn close_injection(&self) -> Injected {
+        let mut injected = self.lock();
+        injected.closed = true;
+        std::mem::take(&mut *injected)
+    }
+
+    pub(crate) fn set_exception_handler(&self, handler: Option<Arc<ExceptionHandler>>) {
+        *self
+            .exception_handler
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = handler;
+    }
+
+    /// Reports an error nobody else will see: asyncio's `call_exception_handler`.
+    pub(crate) fn report(&self, context: &ExceptionContext) {
+        let handler = self
+            .exception_handler
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match handler {
+            Some(handler) => {
+                // A handler that panics must not take the loop down with it.
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(context)));
+                if outcome.is_err() {
+                    super::exception::default_handler(context);
+                    crate::log::error("the exception handler itself panicked");
+                }
+            }
+            None => super::exception::default_handler(context),
+        }
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("running", &self.running.load(Ordering::Relaxed))
+            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .field("test_clock", &self.clock.is_test())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,183 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::Instant;
+use super::timers::{TimerKey, TimerState};
+use crate::runtime::context;
+use crate::runtime::shared::Shared;
+
+/// Waits until `duration` has passed: asyncio's `await asyncio.sleep(delay)`.
+///
+/// The timer is exact to the microsecond (no wheel rounds it up) and is armed at the first
+/// poll. `sleep(Duration::ZERO)` completes at once; to let other tasks run, use
+/// [`yield_now`](crate::task::yield_now).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// tulip::run(async {
+///     tulip::time::sleep(Duration::from_millis(5)).await;
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(Instant::now() + duration)
+}
+
+/// Waits until `deadline`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tulip::time::{Instant, sleep_until};
+///
+/// tulip::run(async {
+///     sleep_until(Instant::now() + Duration::from_millis(5)).await;
+/// });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline)
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// # Cancel safety
+///
+/// Dropping a `Sleep` disarms its timer in O(1); nothing else is affected.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// tulip::run(async {
+///     let mut sleep = tulip::time::sleep(Duration::from_secs(3600));
+///     sleep.reset(tulip::time::Instant::now());
+///     sleep.await; // the new deadline has passed
+/// });
+/// ```
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+    timer: Option<Armed>,
+}
+
+#[derive(Debug)]
+struct Armed {
+    key: TimerKey,
+    /// The loop the timer lives in: a Sleep moved to another loop re-arms there.
+    on: Arc<Shared>,
+}
+
+impl Sleep {
+    fn new(deadline: Instant) -> Sleep {
+        Sleep {
+            deadline,
+            timer: None,
+        }
+    }
+
+    /// When this sleep ends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip::time::{Instant, sleep_until};
+    /// let at = Instant::now();
+    /// assert_eq!(sleep_until(at).deadline(), at);
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The deadline has passed (by the current loop's clock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip::time::{Instant, sleep_until};
+    /// assert!(sleep_until(Instant::now()).is_elapsed());
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline; the sleep may be pending or already done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tulip::time::{Instant, sleep};
+    ///
+    /// tulip::run(async {
+    ///     let mut s = sleep(Duration::from_secs(60));
+    ///     s.reset(Instant::now() + Duration::from_millis(1));
+    ///     s.await;
+    /// });
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.disarm();
+        self.deadline = deadline;
+    }
+
+    fn disarm(&mut self) {
+        if let Some(armed) = self.timer.take() {
+            let removed =
+                context::with_loop_of(&armed.on, |core| core.timers.borrow_mut().remove(armed.key));
+            // The waker is dropped here, outside the timers' borrow.
+            drop(removed);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        if let Some(armed) = &this.timer {
+            let state = context::with_loop_of(&armed.on, |core| {
+                core.timers.borrow_mut().poll(armed.key, cx.waker())
+            });
+            match state {
+                Some(TimerState::Waiting) => return Poll::Pending,
+                Some(TimerState::Fired) => {
+                    this.disarm();
+                    return Poll::Ready(());
+                }
+                // Polled on another loop: arm there.
+                None => this.timer = None,
+            }
+        }
+        let deadline = this.deadline.into_std();
+        context::with_core(|core| {
+            let clock = &core.shared.clock;
+            let deadline = clock.ns_at(deadline);
+            if deadline <= clock.now_ns() {
+                return Poll::Ready(());
+            }
+            let key = core
+                .timers
+                .borrow_mut()
+                .insert(deadline, cx.waker().clone());
+            this.timer = Some(Armed {
+                key,
+                on: core.shared.clone(),
+            });
+            Poll::Pending
+        })
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}

@@ -1,0 +1,281 @@
+//! The timer structure: a binary heap of deadlines over a slot array.
+//!
+//! Cancelling is O(1): the slot is freed and its heap entry becomes stale (its generation no
+//! longer matches). Stale entries are skipped when they reach the top, and the heap is rebuilt
+//! once they outnumber the live ones, so a million armed-and-disarmed timeouts cost no more
+//! memory than the ones still armed. Deadlines are exact nanoseconds: no wheel rounds them.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::task::Waker;
+
+/// Which slot, and which use of it: a key outlives its slot's reuse without confusion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    index: u32,
+    generation: u32,
+}
+
+#[derive(Debug)]
+enum SlotState {
+    Free { next_free: u32 },
+    Waiting(Waker),
+    Fired,
+}
+
+#[derive(Debug)]
+struct Slot {
+    generation: u32,
+    state: SlotState,
+}
+
+/// Heap entry: (deadline ns, slot index, generation), ordered by deadline first.
+type Entry = Reverse<(u64, u32, u32)>;
+
+const NO_FREE: u32 = u32::MAX;
+
+#[derive(Debug)]
+pub(crate) struct Timers {
+    heap: BinaryHeap<Entry>,
+    slots: Vec<Slot>,
+    free_head: u32,
+    /// Heap entries whose slot was freed before they fired.
+    stale: usize,
+    live: usize,
+}
+
+/// What a pending sleep finds when it looks at its timer again.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TimerState {
+    Waiting,
+    Fired,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Timers {
+        Timers {
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free_head: NO_FREE,
+            stale: 0,
+            live: 0,
+        }
+    }
+
+    /// Timers armed and not yet fired.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> TimerKey {
+        let index = if self.free_head == NO_FREE {
+            let index = u32::try_from(self.slots.len()).expect("more than 4 billion timers");
+            self.slots.push(Slot {
+                generation: 0,
+                state: SlotState::Fired,
+            });
+            index
+        } else {
+            let index = self.free_head;
+            let slot = &mut self.slots[index as usize];
+            if let SlotState::Free { next_free } = slot.state {
+                self.free_head = next_free;
+            }
+            index
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.state = SlotState::Waiting(waker);
+        self.heap.push(Reverse((deadline, index, slot.generation)));
+        self.live += 1;
+        TimerKey {
+            index,
+            generation: slot.generation,
+        }
+    }
+
+    /// Looks at a timer and, while it waits, makes sure it will wake `waker`.
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> TimerState {
+        match self.slots.get_mut(key.index as usize) {
+            Some(slot) if slot.generation == key.generation => match &mut slot.state {
+                SlotState::Waiting(current) => {
+                    if !current.will_wake(waker) {
+                        current.clone_from(waker);
+                    }
+                    TimerState::Waiting
+                }
+                _ => TimerState::Fired,
+            },
+            _ => TimerState::Fired,
+        }
+    }
+
+    /// Frees the timer's slot; its heap entry, if still there, turns stale.
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        let old = std::mem::replace(
+            &mut slot.state,
+            SlotState::Free {
+                next_free: self.free_head,
+            },
+        );
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free_head = key.index;
+        match old {
+            SlotState::Waiting(waker) => {
+                self.live -= 1;
+                self.stale += 1;
+                self.compact_if_mostly_stale();
+                Some(waker)
+            }
+            _ => None,
+        }
+    }
+
+    /// The earliest deadline still armed.
+    pub(crate) fn next_deadline(&mut self) -> Option<u64> {
+        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+            if self.is_live(index, generation) {
+                return Some(deadline);
+            }
+            self.heap.pop();
+            self.stale -= 1;
+        }
+        None
+    }
+
+    /// Fires every timer due at `now`, pushing their wakers onto `wake`.
+    pub(crate) fn fire_due(&mut self, now: u64, wake: &mut Vec<Waker>) {
+        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+            if deadline > now {
+                break;
+            }
+            self.heap.pop();
+            let slot = &mut self.slots[index as usize];
+            if slot.generation != generation {
+                self.stale -= 1;
+                continue;
+            }
+            if let SlotState::Waiting(waker) = std::mem::replace(&mut slot.state, SlotState::Fired)
+            {
+                self.live -= 1;
+                wake.push(waker);
+            }
+        }
+    }
+
+    /// Drops every waker (the loop is closing).
+    pub(crate) fn take_all(&mut self) -> Vec<Waker> {
+        self.heap.clear();
+        self.stale = 0;
+        self.live = 0;
+        let mut wakers = Vec::new();
+        for slot in &mut self.slots {
+            if let SlotState::Waiting(_) = slot.state {
+                if let SlotState::Waiting(waker) =
+                    std::mem::replace(&mut slot.state, SlotState::Fired)
+                {
+                    wakers.push(waker);
+                }
+            }
+        }
+        wakers
+    }
+
+    fn is_live(&self, index: u32, generation: u32) -> bool {
+        let slot = &self.slots[index as usize];
+        slot.generation == generation && matches!(slot.state, SlotState::Waiting(_))
+    }
+
+    fn compact_if_mostly_stale(&mut self) {
+        if self.stale > 1024 && self.stale > self.live {
+            let slots = &self.slots;
+            self.heap.retain(|&Reverse((_, index, generation))| {
+                let slot = &slots[index as usize];
+                slot.generation == generation && matches!(slot.state, SlotState::Waiting(_))
+            });
+            self.stale = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+
+    #[test]
+    fn fires_in_deadline_order_and_only_when_due() {
+        let mut timers = Timers::new();
+        let (count, w) = waker();
+        let late = timers.insert(30, w.clone());
+        let early = timers.insert(10, w.clone());
+        assert_eq!(timers.next_deadline(), Some(10));
+        let mut wake = Vec::new();
+        timers.fire_due(9, &mut wake);
+        assert!(wake.is_empty());
+        timers.fire_due(10, &mut wake);
+        assert_eq!(wake.len(), 1);
+        assert_eq!(timers.poll(early, &w), TimerState::Fired);
+        assert_eq!(timers.poll(late, &w), TimerState::Waiting);
+        wake.drain(..).for_each(Waker::wake);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(timers.len(), 1);
+    }
+
+    #[test]
+    fn removed_timers_never_fire_and_slots_are_reused_safely() {
+        let mut timers = Timers::new();
+        let (_, w) = waker();
+        let first = timers.insert(10, w.clone());
+        assert!(timers.remove(first).is_some());
+        let second = timers.insert(20, w.clone());
+        assert_eq!(first.index, second.index, "the freed slot is reused");
+        assert_ne!(first, second);
+        // The old key must not see or remove the new timer.
+        assert!(timers.remove(first).is_none());
+        assert_eq!(timers.poll(first, &w), TimerState::Fired);
+        let mut wake = Vec::new();
+        timers.fire_due(15, &mut wake);
+        assert!(
+            wake.is_empty(),
+            "a removed timer's stale entry does not fire"
+        );
+        assert_eq!(timers.next_deadline(), Some(20));
+    }
+
+    #[test]
+    fn stale_entries_are_compacted() {
+        let mut timers = Timers::new();
+        let (_, w) = waker();
+        let keep = timers.insert(5, w.clone());
+        for i in 0..10_000 {
+            let key = timers.insert(100 + i, w.clone());
+            timers.remove(key);
+        }
+        assert!(
+            timers.heap.len() < 2_100,
+            "heap kept {} entries",
+            timers.heap.len()
+        );
+        assert_eq!(timers.len(), 1);
+        assert_eq!(timers.poll(keep, &w), TimerState::Waiting);
+    }
+}
