@@ -71,10 +71,15 @@ pub(crate) fn push_if_on_loop(runnable: Runnable) -> Option<Runnable> {
     })
 }
 
-/// Registers the task if needed and says whether it must be cancelled instead of polled:
-/// a task run off its loop (its loop closed) always is.
-pub(crate) fn before_task_poll(meta: &TaskMeta, waker: &Waker) -> bool {
-    with_loop_of(&meta.shared, |core| core.before_task_poll(meta, waker)).unwrap_or(true)
+/// Says whether the task must be cancelled instead of polled: a task run off its loop (its
+/// loop closed) always is.
+pub(crate) fn cancel_before_poll(meta: &TaskMeta) -> bool {
+    with_loop_of(&meta.shared, |core| core.cancel_before_poll(meta)).unwrap_or(true)
+}
+
+/// A task's poll returned `Pending`: make sure the loop can find and wake it.
+pub(crate) fn after_pending(meta: &TaskMeta, waker: &Waker) {
+    let _ = with_loop_of(&meta.shared, |core| core.register_pending(meta, waker));
 }
 
 pub(crate) fn with_current_task<R>(meta: &TaskMeta, f: impl FnOnce() -> R) -> R {

@@ -93,43 +93,50 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let mut registry = self.registry.borrow_mut();
-        let entry = registry.vacant_entry();
-        let key = u32::try_from(entry.key()).unwrap_or(UNREGISTERED);
-        let (runnable, task) =
-            raw::allocate(self.shared.clone(), future, name, location, local, key);
-        if key != UNREGISTERED {
-            let meta = NonNull::from(runnable.metadata());
-            entry.insert(Registered {
-                waker: runnable.waker(),
-                meta,
-            });
-        }
-        drop(registry);
+        let (runnable, task) = raw::allocate(
+            self.shared.clone(),
+            future,
+            name,
+            location,
+            local,
+            UNREGISTERED,
+        );
         // Spawned while closing (by a destructor), it is cancelled on its first poll.
         self.push_ready(runnable);
         Task::from_raw(task)
     }
 
-    /// Registers a task first polled here (spawned from another thread) and says whether it
-    /// must be cancelled instead of polled.
-    pub(crate) fn before_task_poll(&self, meta: &TaskMeta, waker: &Waker) -> bool {
-        if meta.key.load(Ordering::Acquire) == UNREGISTERED {
-            let mut registry = self.registry.borrow_mut();
-            let entry = registry.vacant_entry();
-            if let Ok(key) = u32::try_from(entry.key()) {
-                if key != UNREGISTERED {
-                    entry.insert(Registered {
-                        waker: waker.clone(),
-                        meta: NonNull::from(meta),
-                    });
-                    // SeqCst pairs with `Task::cancel` on another thread: either it sees the
-                    // key and wakes us, or we see its flag below.
-                    meta.key.store(key, Ordering::SeqCst);
-                }
-            }
-        }
+    /// Whether a task about to be polled must be cancelled instead.
+    pub(crate) fn cancel_before_poll(&self, meta: &TaskMeta) -> bool {
         self.closing.get() || meta.state.load(Ordering::SeqCst) & CANCEL_REQUESTED != 0
+    }
+
+    /// Registers a task whose poll returned `Pending`, the first time it does. Tasks that finish
+    /// in their first poll never touch the registry; before that poll they sit in the ready
+    /// queue, where `all_tasks` and `close` find them.
+    pub(crate) fn register_pending(&self, meta: &TaskMeta, waker: &Waker) {
+        if meta.key.load(Ordering::Relaxed) != UNREGISTERED {
+            return;
+        }
+        let mut registry = self.registry.borrow_mut();
+        let entry = registry.vacant_entry();
+        let Ok(key) = u32::try_from(entry.key()) else {
+            return;
+        };
+        if key == UNREGISTERED {
+            return;
+        }
+        entry.insert(Registered {
+            waker: waker.clone(),
+            meta: NonNull::from(meta),
+        });
+        drop(registry);
+        // SeqCst pairs with `Task::cancel` on another thread: either it sees the key and asks
+        // us to wake the task, or we see its flag here and wake it ourselves.
+        meta.key.store(key, Ordering::SeqCst);
+        if meta.state.load(Ordering::SeqCst) & CANCEL_REQUESTED != 0 {
+            waker.wake_by_ref();
+        }
     }
 
     pub(crate) fn unregister(&self, meta: &TaskMeta) {
@@ -166,12 +173,26 @@ impl Core {
     }
 
     pub(crate) fn all_tasks(&self) -> Vec<TaskInfo> {
-        self.registry
-            .borrow()
+        let registry = self.registry.borrow();
+        // SAFETY: an entry is removed (`unregister`) before its task's future is dropped, and
+        // the metadata outlives the future, so every entry's pointer is live.
+        let pending = registry
             .iter()
-            // SAFETY: an entry is removed (`unregister`) before its task's future is dropped,
-            // and the metadata outlives the future, so every entry's pointer is live.
-            .map(|(_, entry)| TaskInfo::from_meta(unsafe { entry.meta.as_ref() }))
+            .map(|(_, entry)| unsafe { entry.meta.as_ref() });
+        let ready = self.ready.borrow();
+        // Tasks not polled yet are registered nowhere but here.
+        let unpolled = ready.iter().map(|runnable| runnable.metadata());
+        let current = self.current.get().map(|meta| {
+            // SAFETY: see `current_task`.
+            unsafe { meta.as_ref() }
+        });
+        pending
+            .chain(
+                unpolled
+                    .chain(current)
+                    .filter(|meta| meta.key.load(Ordering::Relaxed) == UNREGISTERED),
+            )
+            .map(TaskInfo::from_meta)
             .collect()
     }
 
@@ -227,7 +248,7 @@ impl Core {
 
     fn run_timed(&self, runnable: Runnable, threshold: Duration) {
         let meta = runnable.metadata();
-        let (id, location, name) = (meta.id, meta.location, meta.name.clone());
+        let (id, location, name) = (meta.id, meta.location, meta.name().map(str::to_owned));
         let started = Instant::now();
         runnable.run();
         let took = started.elapsed();
@@ -278,9 +299,13 @@ impl Core {
     }
 
     /// Runs until `stop()` is called.
+    /// As in asyncio, a stop requested before the call still lets one turn run.
     pub(crate) fn run_forever(&self) {
-        while !self.shared.stop_requested.swap(false, Ordering::AcqRel) {
+        loop {
             self.turn(&|| self.shared.stop_requested.load(Ordering::Acquire));
+            if self.shared.stop_requested.swap(false, Ordering::AcqRel) {
+                return;
+            }
         }
     }
 

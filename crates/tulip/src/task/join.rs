@@ -29,16 +29,11 @@ use crate::runtime::context;
 #[must_use = "dropping a Task detaches it; await it or call .cancel() to stop it"]
 pub struct Task<T> {
     raw: Option<RawTask<T>>,
-    /// The output, when a done callback added after completion had to take it out early.
-    taken: Option<Box<Result<T, JoinError>>>,
 }
 
 impl<T> Task<T> {
     pub(crate) fn from_raw(raw: RawTask<T>) -> Task<T> {
-        Task {
-            raw: Some(raw),
-            taken: None,
-        }
+        Task { raw: Some(raw) }
     }
 
     fn meta(&self) -> &TaskMeta {
@@ -157,7 +152,7 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.meta().name.as_deref()
+        self.meta().name()
     }
 
     /// Where the task was spawned.
@@ -192,8 +187,8 @@ impl<T> Task<T> {
 impl<T: 'static> Task<T> {
     /// Calls `callback` with the task's outcome when it finishes, on the loop's thread, before
     /// anyone awaiting the task resumes (asyncio's `add_done_callback`). If the task has
-    /// already finished, `callback` runs now. A panicking callback is reported to the loop's
-    /// exception handler.
+    /// already finished, `callback` runs now (unless its outcome was already taken by awaiting
+    /// it). A panicking callback is reported to the loop's exception handler.
     ///
     /// # Panics
     ///
@@ -227,14 +222,29 @@ impl<T: 'static> Task<T> {
             let _ = context::with_loop_of(&shared, |core| core.add_done_callback(id, erased));
             return;
         }
-        if self.taken.is_none() && self.meta().state() & RETRIEVED == 0 {
-            let output = self.poll_finished();
-            self.taken = output.map(Box::new);
-            self.meta().state.fetch_or(RETRIEVED, Ordering::AcqRel);
+        if self.meta().state() & RETRIEVED != 0 {
+            // Already awaited to completion: there is no outcome left to show.
+            return;
         }
-        if let Some(outcome) = &self.taken {
-            callback(outcome);
+        let Some(output) = self.poll_finished() else {
+            return;
+        };
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(&output)));
+        if let Err(payload) = called {
+            let message = super::error::panic_payload_message(&*payload);
+            let context = self
+                .meta()
+                .exception_context("Exception in a task's done callback", message);
+            shared.report(&context);
         }
+        // The callback only borrowed the outcome; the awaiter still gets it, from a stand-in
+        // task that already holds it (so a Task stays one pointer wide).
+        let meta = self.meta().duplicate();
+        let (runnable, ready) = async_task::Builder::new()
+            .metadata(meta)
+            .spawn_local(move |_| async move { output }, |_| {});
+        runnable.run();
+        self.raw = Some(ready);
     }
 
     /// Takes the output of a finished task without waiting.
@@ -252,9 +262,6 @@ impl<T> Future for Task<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(output) = self.taken.take() {
-            return Poll::Ready(*output);
-        }
         let Some(raw) = self.raw.as_mut() else {
             return Poll::Pending;
         };

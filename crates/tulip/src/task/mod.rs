@@ -127,7 +127,7 @@ impl TaskInfo {
     pub(crate) fn from_meta(meta: &TaskMeta) -> TaskInfo {
         TaskInfo {
             id: meta.id,
-            name: meta.name.clone(),
+            name: meta.name().map(Into::into),
             spawned_at: meta.location,
         }
     }

@@ -43,10 +43,30 @@ pub(crate) struct TaskMeta {
     /// spawned from another thread.
     pub(crate) key: AtomicU32,
     pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<Box<str>>,
+    /// Boxed twice so that unnamed tasks (most) pay one pointer, not two.
+    name: Option<Box<Name>>,
 }
 
+#[derive(Debug, Clone)]
+struct Name(Box<str>);
+
 impl TaskMeta {
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_ref().map(|name| &*name.0)
+    }
+
+    /// A copy for a task that stands in for this one (see `Task::add_done_callback`).
+    pub(crate) fn duplicate(&self) -> TaskMeta {
+        TaskMeta {
+            shared: self.shared.clone(),
+            id: self.id,
+            state: AtomicU32::new(self.state()),
+            key: AtomicU32::new(UNREGISTERED),
+            location: self.location,
+            name: self.name.clone(),
+        }
+    }
+
     pub(crate) fn state(&self) -> u32 {
         self.state.load(Ordering::Acquire)
     }
@@ -55,7 +75,7 @@ impl TaskMeta {
         ExceptionContext {
             message: message.to_owned(),
             task_id: Some(self.id),
-            task_name: self.name.as_deref().map(str::to_owned),
+            task_name: self.name().map(str::to_owned),
             spawned_at: Some(self.location),
             panic_message: panic.map(str::to_owned),
         }
@@ -110,7 +130,7 @@ where
         state: AtomicU32::new(if local { LOCAL } else { 0 }),
         key: AtomicU32::new(key),
         location,
-        name,
+        name: name.map(|name| Box::new(Name(name))),
     };
     // SAFETY: async-task's conditions for spawn_unchecked:
     // - the future may be !Send: callers pass `local = true` for those, and then every
@@ -166,7 +186,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let meta: &TaskMeta = this.meta;
-        let cancelled = context::before_task_poll(meta, cx.waker());
+        let cancelled = context::cancel_before_poll(meta);
         let outcome = if cancelled {
             match catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
                 Ok(()) => Err(JoinError::cancelled(meta.id)),
@@ -181,7 +201,10 @@ where
                 catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
             });
             match polled {
-                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Pending) => {
+                    context::after_pending(meta, cx.waker());
+                    return Poll::Pending;
+                }
                 Ok(Poll::Ready(value)) => {
                     // Drop the future here, inside the task, so its destructor runs on the loop
                     // and a panic in it is caught like any other.
