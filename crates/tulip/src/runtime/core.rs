@@ -273,12 +273,14 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {
+            // Ready tasks go first: the main future, woken, queues behind them as a task would
+            // (so `yield_now()` in it lets everything else that is ready run).
+            self.turn(&|| main.woken.load(Ordering::Acquire));
             if main.woken.swap(false, Ordering::AcqRel) {
                 if let Poll::Ready(output) = self.poll_main(future.as_mut(), &mut cx) {
                     return output;
                 }
             }
-            self.turn(&|| main.woken.load(Ordering::Acquire));
         }
     }
 
@@ -312,6 +314,9 @@ impl Core {
     /// One turn: a bounded batch of ready tasks, then — when the batch ran dry or the interval
     /// is up — a look at the OS, the injection queue and due timers.
     fn turn(&self, other_work: &dyn Fn() -> bool) {
+        if self.shared.has_injected() {
+            self.drain_injected();
+        }
         let mut ran = 0;
         while ran < EVENT_INTERVAL {
             let next = self.ready.borrow_mut().pop_front();
@@ -326,9 +331,6 @@ impl Core {
             self.maintain(idle, other_work);
         } else {
             self.since_io.set(since_io);
-            if self.shared.has_injected() {
-                self.drain_injected();
-            }
         }
     }
 

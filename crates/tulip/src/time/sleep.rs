@@ -12,7 +12,8 @@ use crate::runtime::shared::Shared;
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(delay)`.
 ///
 /// The timer is exact to the microsecond (no wheel rounds it up) and is armed at the first
-/// poll. `sleep(Duration::ZERO)` completes at once; to let other tasks run, use
+/// poll. A `Sleep` made outside any loop counts its duration from its first poll, so that it
+/// follows the clock (real or test) of the loop that runs it. `sleep(Duration::ZERO)` completes at once; to let other tasks run, use
 /// [`yield_now`](crate::task::yield_now).
 ///
 /// # Examples
@@ -25,7 +26,17 @@ use crate::runtime::shared::Shared;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(Instant::now() + duration)
+    if context::is_set() {
+        Sleep::new(Instant::now() + duration)
+    } else {
+        // Made outside a loop (e.g. passed to `block_on`): the loop's clock, which may be a
+        // test clock, is not known yet, so the deadline is fixed at the first poll.
+        Sleep {
+            deadline: Instant::now() + duration,
+            timer: None,
+            delay_from_first_poll: Some(duration),
+        }
+    }
 }
 
 /// Waits until `deadline`.
@@ -66,6 +77,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     timer: Option<Armed>,
+    delay_from_first_poll: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -80,6 +92,7 @@ impl Sleep {
         Sleep {
             deadline,
             timer: None,
+            delay_from_first_poll: None,
         }
     }
 
@@ -124,6 +137,7 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.disarm();
+        self.delay_from_first_poll = None;
         self.deadline = deadline;
     }
 
@@ -155,6 +169,9 @@ impl Future for Sleep {
                 // Polled on another loop: arm there.
                 None => this.timer = None,
             }
+        }
+        if let Some(delay) = this.delay_from_first_poll.take() {
+            this.deadline = Instant::now() + delay;
         }
         let deadline = this.deadline.into_std();
         context::with_core(|core| {
