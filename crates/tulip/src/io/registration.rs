@@ -92,9 +92,11 @@ impl Registration {
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
-        let ready = self.with_slot(|slot| {
+        // A replaced waker leaves the closure and is dropped after the reactor's borrow ends:
+        // dropping it may free a task whose destructors use the reactor.
+        let polled = self.with_slot(|slot| {
             if slot.readiness & bit != 0 {
-                return true;
+                return (true, None);
             }
             let waker = if bit == READABLE {
                 &mut slot.read_waker
@@ -102,14 +104,16 @@ impl Registration {
                 &mut slot.write_waker
             };
             match waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *waker = Some(cx.waker().clone()),
+                Some(w) if w.will_wake(cx.waker()) => (false, None),
+                _ => (false, waker.replace(cx.waker().clone())),
             }
-            false
         });
-        match ready {
-            Some(true) => Poll::Ready(Ok(())),
-            Some(false) => Poll::Pending,
+        match polled {
+            Some((true, _)) => Poll::Ready(Ok(())),
+            Some((false, replaced)) => {
+                drop(replaced);
+                Poll::Pending
+            }
             None => Poll::Ready(Err(io::Error::other(
                 "the I/O source is not registered with this thread's tulip loop (deregistered, or its loop closed)",
             ))),

@@ -222,10 +222,13 @@ impl<T> Future for Receiver<T> {
         if state.closed {
             return Poll::Ready(Err(RecvError));
         }
-        match &mut state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        let replaced = match &mut state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        drop(state);
+        // Dropped unlocked: freeing a task may run destructors that use this channel.
+        drop(replaced);
         Poll::Pending
     }
 }

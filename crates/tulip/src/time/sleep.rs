@@ -157,8 +157,12 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         if let Some(armed) = &this.timer {
-            let state = context::with_loop_of(&armed.on, |core| {
+            let polled = context::with_loop_of(&armed.on, |core| {
                 core.timers.borrow_mut().poll(armed.key, cx.waker())
+            });
+            let state = polled.map(|(state, replaced)| {
+                drop(replaced);
+                state
             });
             match state {
                 Some(TimerState::Waiting) => return Poll::Pending,

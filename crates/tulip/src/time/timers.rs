@@ -94,19 +94,20 @@ impl Timers {
         }
     }
 
-    /// Looks at a timer and, while it waits, makes sure it will wake `waker`.
-    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> TimerState {
+    /// Looks at a timer and, while it waits, makes sure it will wake `waker`. A waker it
+    /// replaces is handed back so the caller drops it outside any borrow: dropping a waker
+    /// can free a task, whose destructors may touch the timers again.
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> (TimerState, Option<Waker>) {
         match self.slots.get_mut(key.index as usize) {
             Some(slot) if slot.generation == key.generation => match &mut slot.state {
                 SlotState::Waiting(current) => {
-                    if !current.will_wake(waker) {
-                        current.clone_from(waker);
-                    }
-                    TimerState::Waiting
+                    let replaced = (!current.will_wake(waker))
+                        .then(|| std::mem::replace(current, waker.clone()));
+                    (TimerState::Waiting, replaced)
                 }
-                _ => TimerState::Fired,
+                _ => (TimerState::Fired, None),
             },
-            _ => TimerState::Fired,
+            _ => (TimerState::Fired, None),
         }
     }
 
@@ -233,8 +234,8 @@ mod tests {
         assert!(wake.is_empty());
         timers.fire_due(10, &mut wake);
         assert_eq!(wake.len(), 1);
-        assert_eq!(timers.poll(early, &w), TimerState::Fired);
-        assert_eq!(timers.poll(late, &w), TimerState::Waiting);
+        assert_eq!(timers.poll(early, &w).0, TimerState::Fired);
+        assert_eq!(timers.poll(late, &w).0, TimerState::Waiting);
         wake.drain(..).for_each(Waker::wake);
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert_eq!(timers.len(), 1);
@@ -251,7 +252,7 @@ mod tests {
         assert_ne!(first, second);
         // The old key must not see or remove the new timer.
         assert!(timers.remove(first).is_none());
-        assert_eq!(timers.poll(first, &w), TimerState::Fired);
+        assert_eq!(timers.poll(first, &w).0, TimerState::Fired);
         let mut wake = Vec::new();
         timers.fire_due(15, &mut wake);
         assert!(
@@ -276,6 +277,6 @@ mod tests {
             timers.heap.len()
         );
         assert_eq!(timers.len(), 1);
-        assert_eq!(timers.poll(keep, &w), TimerState::Waiting);
+        assert_eq!(timers.poll(keep, &w).0, TimerState::Waiting);
     }
 }
