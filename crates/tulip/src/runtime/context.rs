@@ -1,6 +1,5 @@
 //! Which loop, if any, runs on this thread: a scoped thread-local set while the loop turns.
 
-use std::any::Any;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -88,8 +87,4 @@ pub(crate) fn with_current_task<R>(meta: &TaskMeta, f: impl FnOnce() -> R) -> R 
 
 pub(crate) fn unregister_task(meta: &TaskMeta) {
     let _ = with_loop_of(&meta.shared, |core| core.unregister(meta));
-}
-
-pub(crate) fn run_done_callbacks(meta: &TaskMeta, outcome: &dyn Any) {
-    let _ = with_loop_of(&meta.shared, |core| core.run_done_callbacks(meta, outcome));
 }

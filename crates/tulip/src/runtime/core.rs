@@ -1,8 +1,7 @@
 //! The loop itself: ready queue, timers, reactor and the task registry, owned by one thread.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::{Pin, pin};
@@ -30,8 +29,6 @@ const EVENT_INTERVAL: u32 = 61;
 /// spawn or wake other tasks).
 const CLOSE_ROUNDS: usize = 64;
 
-pub(crate) type DoneCallback = Box<dyn FnOnce(&dyn Any)>;
-
 struct Registered {
     waker: Waker,
     meta: NonNull<TaskMeta>,
@@ -44,7 +41,6 @@ pub(crate) struct Core {
     pub(crate) reactor: RefCell<Reactor>,
     /// Every task not yet finished: asyncio's `all_tasks()`, and what closing cancels.
     registry: RefCell<Slab<Registered>>,
-    callbacks: RefCell<HashMap<Id, Vec<DoneCallback>>>,
     /// The task being polled; its metadata outlives the poll.
     current: Cell<Option<NonNull<TaskMeta>>>,
     closing: Cell<bool>,
@@ -62,7 +58,6 @@ impl Core {
             timers: RefCell::new(Timers::new()),
             reactor: RefCell::new(reactor),
             registry: RefCell::new(Slab::new()),
-            callbacks: RefCell::new(HashMap::new()),
             current: Cell::new(None),
             closing: Cell::new(false),
             since_io: Cell::new(0),
@@ -208,32 +203,6 @@ impl Core {
         };
         if let Some(waker) = waker {
             waker.wake();
-        }
-    }
-
-    pub(crate) fn add_done_callback(&self, id: Id, callback: DoneCallback) {
-        self.callbacks
-            .borrow_mut()
-            .entry(id)
-            .or_default()
-            .push(callback);
-    }
-
-    pub(crate) fn run_done_callbacks(&self, meta: &TaskMeta, outcome: &dyn Any) {
-        let callbacks = self
-            .callbacks
-            .borrow_mut()
-            .remove(&meta.id)
-            .unwrap_or_default();
-        for callback in callbacks {
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(outcome)));
-            if let Err(payload) = result {
-                let message = crate::task::error::panic_payload_message(&*payload);
-                meta.shared.report(
-                    &meta.exception_context("Exception in a task's done callback", message),
-                );
-            }
         }
     }
 
@@ -431,8 +400,6 @@ impl Core {
         drop(timer_wakers);
         let io_slots = std::mem::take(&mut self.reactor.borrow_mut().slots);
         drop(io_slots);
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
-        drop(callbacks);
         self.run_all_ready();
         self.shared.closed.store(true, Ordering::Release);
     }

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use super::clock::Clock;
@@ -24,6 +25,8 @@ pub(crate) struct Shared {
     exception_handler: RwLock<Option<Arc<ExceptionHandler>>>,
     /// Debug mode: polls longer than this are reported.
     pub(crate) slow_poll: Option<Duration>,
+    /// The thread that created (and so owns) the loop.
+    pub(crate) owner: ThreadId,
 }
 
 #[derive(Default)]
@@ -46,6 +49,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             exception_handler: RwLock::new(None),
             slow_poll,
+            owner: std::thread::current().id(),
         }
     }
 

@@ -192,7 +192,7 @@ impl<T: 'static> Task<T> {
     ///
     /// # Panics
     ///
-    /// When called from a thread other than the one running the task's loop.
+    /// When called from a thread other than the one that owns the task's loop.
     ///
     /// # Examples
     ///
@@ -206,20 +206,18 @@ impl<T: 'static> Task<T> {
     #[track_caller]
     pub fn add_done_callback(&mut self, callback: impl FnOnce(&Result<T, JoinError>) + 'static) {
         let shared = self.meta().shared.clone();
-        let on_loop = context::is_on_loop(&shared);
         assert!(
-            on_loop,
-            "Task::add_done_callback must be called on the thread running the task's loop"
+            std::thread::current().id() == shared.owner,
+            "Task::add_done_callback must be called on the thread that owns the task's loop"
         );
         let before = self.meta().state.fetch_or(HAS_CALLBACKS, Ordering::AcqRel);
         if before & DONE == 0 {
-            let id = self.id();
             let erased = Box::new(move |outcome: &dyn Any| {
                 if let Some(outcome) = outcome.downcast_ref::<Result<T, JoinError>>() {
                     callback(outcome);
                 }
             });
-            let _ = context::with_loop_of(&shared, |core| core.add_done_callback(id, erased));
+            super::callbacks::add(self.id(), erased);
             return;
         }
         if self.meta().state() & RETRIEVED != 0 {

@@ -20,6 +20,7 @@
 //! ```
 
 mod builder;
+pub(crate) mod callbacks;
 pub(crate) mod error;
 mod id;
 mod join;

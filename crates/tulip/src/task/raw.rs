@@ -233,7 +233,7 @@ fn finish<T: 'static>(meta: &TaskMeta, outcome: &Result<T, JoinError>) {
     };
     let before = meta.state.fetch_or(ended, Ordering::AcqRel);
     if before & HAS_CALLBACKS != 0 {
-        context::run_done_callbacks(meta, outcome as &dyn Any);
+        super::callbacks::run(meta, outcome as &dyn Any);
     }
     if before & DETACHED != 0 {
         if let Err(err) = outcome {
