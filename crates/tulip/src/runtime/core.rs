@@ -249,6 +249,9 @@ impl Core {
                 if let Poll::Ready(output) = self.poll_main(future.as_mut(), &mut cx) {
                     return output;
                 }
+                // The main future counts as a task run: a main future that keeps waking itself
+                // must not starve timers and I/O either.
+                self.since_io.set(self.since_io.get() + 1);
             }
         }
     }

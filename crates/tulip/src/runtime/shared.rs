@@ -105,7 +105,11 @@ impl Shared {
     pub(crate) fn close_injection(&self) -> Injected {
         let mut injected = self.lock();
         injected.closed = true;
-        std::mem::take(&mut *injected)
+        Injected {
+            runnables: std::mem::take(&mut injected.runnables),
+            cancels: std::mem::take(&mut injected.cancels),
+            closed: true,
+        }
     }
 
     pub(crate) fn set_exception_handler(&self, handler: Option<Arc<ExceptionHandler>>) {

@@ -54,7 +54,8 @@ struct Inner<T> {
 struct State<T> {
     value: Option<T>,
     waker: Option<Waker>,
-    /// The other side is gone (promise dropped unresolved, or receiver dropped).
+    /// The other side is gone (promise dropped unresolved, or receiver dropped), or the value
+    /// was already taken: nothing more will arrive.
     closed: bool,
 }
 
@@ -93,7 +94,7 @@ pub struct Receiver<T> {
 }
 
 /// The [`Promise`] was dropped without a result (asyncio would leave the future pending
-/// for ever; tulip says so instead).
+/// for ever; tulip says so instead), or the result was already taken.
 ///
 /// # Examples
 ///
@@ -109,7 +110,7 @@ pub struct RecvError;
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the promise was dropped without setting a result")
+        f.write_str("no result: the promise was dropped without one, or it was already taken")
     }
 }
 
@@ -173,7 +174,8 @@ impl<T> Drop for Promise<T> {
 }
 
 impl<T> Receiver<T> {
-    /// A result was set, or the promise was dropped (asyncio's `Future.done()`).
+    /// A result was set (and perhaps already taken), or the promise was dropped (asyncio's
+    /// `Future.done()`).
     ///
     /// # Examples
     ///
@@ -204,7 +206,10 @@ impl<T> Receiver<T> {
     pub fn try_recv(&mut self) -> Result<Option<T>, RecvError> {
         let mut state = self.inner.lock();
         match state.value.take() {
-            Some(value) => Ok(Some(value)),
+            Some(value) => {
+                state.closed = true;
+                Ok(Some(value))
+            }
             None if state.closed => Err(RecvError),
             None => Ok(None),
         }
@@ -217,6 +222,7 @@ impl<T> Future for Receiver<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.inner.lock();
         if let Some(value) = state.value.take() {
+            state.closed = true;
             return Poll::Ready(Ok(value));
         }
         if state.closed {
@@ -237,7 +243,7 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut state = self.inner.lock();
         state.closed = true;
-        // A value already sent is dropped with the channel, on whichever side goes last.
+        // A value sent but never received is dropped here, outside the lock.
         let value = state.value.take();
         drop(state);
         drop(value);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{Instant, Sleep, sleep_until};
 
-/// Ticks every `period`, the first tick at once.
+/// Ticks every `period`, the first tick at once (at the first poll, if made outside a loop).
 ///
 /// # Panics
 ///
@@ -28,7 +28,17 @@ use super::{Instant, Sleep, sleep_until};
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    assert!(
+        !period.is_zero(),
+        "tulip::time::interval needs a non-zero period"
+    );
+    // `sleep` fixes a zero delay at the first poll when made outside a loop, so the first tick
+    // follows the clock of the loop that runs the interval.
+    Interval {
+        sleep: super::sleep(Duration::ZERO),
+        period,
+        missed: MissedTicks::default(),
+    }
 }
 
 /// Ticks every `period`, the first tick at `start`.
