@@ -1,1 +1,124 @@
-fn main() {}
+//! `tulip-bench`: tulip side by side with tokio (current_thread and multi_thread) and smol, in
+//! one process, each scenario's runtimes measured in rotation and summarised by medians.
+//!
+//! ```text
+//! tulip-bench [scenario...] [--quick] [--only tulip,tokio-ct,tokio-mt,smol] [--reps N]
+//! ```
+//!
+//! No scenario named runs them all; `--quick` runs every scenario at a tenth of its size;
+//! `--only` and `--reps` narrow a run down for profiling one runtime.
+
+#![deny(unsafe_code)]
+
+// The counting allocator implements `GlobalAlloc`, an unsafe trait; nothing else may use unsafe.
+#[allow(unsafe_code)]
+mod alloc;
+mod gather_sleep;
+mod ping_pong;
+mod report;
+mod runtimes;
+mod spawn_join;
+mod timers;
+
+use std::process::ExitCode;
+
+use report::Table;
+use runtimes::Runtime;
+
+/// Runs per runtime in every scenario; tables show the median.
+const REPS: usize = 5;
+
+/// Settings shared by every scenario.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// Smoke-test mode: sizes divided by ten.
+    pub(crate) quick: bool,
+    /// Runs per runtime.
+    pub(crate) reps: usize,
+    /// The runtimes measured, in rotation order.
+    pub(crate) runtimes: Vec<Runtime>,
+}
+
+impl Options {
+    /// `full` scaled for this run: a tenth of it under `--quick`.
+    pub(crate) fn size(&self, full: usize) -> usize {
+        if self.quick { full / 10 } else { full }
+    }
+}
+
+/// A scenario: its command-line name and the function that measures it.
+type Scenario = (&'static str, fn(&Options) -> Vec<Table>);
+
+const SCENARIOS: [Scenario; 4] = [
+    ("spawn_join", spawn_join::run),
+    ("ping_pong", ping_pong::run),
+    ("timers", timers::run),
+    ("gather_sleep", gather_sleep::run),
+];
+
+fn usage() -> String {
+    let names: Vec<_> = SCENARIOS.iter().map(|(name, _)| *name).collect();
+    let runtimes: Vec<_> = Runtime::ALL.iter().map(|r| r.key()).collect();
+    format!(
+        "usage: tulip-bench [scenario...] [--quick] [--only RUNTIME,...] [--reps N]\n\
+         scenarios: {}\nruntimes: {}",
+        names.join(", "),
+        runtimes.join(", ")
+    )
+}
+
+/// The scenarios to run and their options, from the command line.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<(Vec<Scenario>, Options), String> {
+    let mut options = Options {
+        quick: false,
+        reps: REPS,
+        runtimes: Runtime::ALL.to_vec(),
+    };
+    let mut chosen = Vec::new();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--reps" => {
+                let n = args.next().and_then(|n| n.parse().ok()).filter(|&n| n > 0);
+                options.reps = n.ok_or("--reps takes a positive number")?;
+            }
+            "--only" => {
+                let list = args.next().ok_or("--only takes a list of runtimes")?;
+                options.runtimes = list
+                    .split(',')
+                    .map(|key| Runtime::from_key(key).ok_or(format!("unknown runtime `{key}`")))
+                    .collect::<Result<_, _>>()?;
+            }
+            name => match SCENARIOS.iter().find(|(n, _)| *n == name) {
+                Some(scenario) => chosen.push(*scenario),
+                None => return Err(format!("unknown scenario or option `{name}`")),
+            },
+        }
+    }
+    if chosen.is_empty() {
+        chosen = SCENARIOS.to_vec();
+    }
+    Ok((chosen, options))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
+    let (chosen, options) = match parse(args.into_iter()) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}\n{}", usage());
+            return ExitCode::FAILURE;
+        }
+    };
+    for (name, run) in chosen {
+        eprintln!("running {name}…");
+        for table in run(&options) {
+            table.print();
+        }
+    }
+    ExitCode::SUCCESS
+}
