@@ -1,7 +1,6 @@
 //! Which loop, if any, runs on this thread: a scoped thread-local set while the loop turns.
 
 use std::sync::Arc;
-use std::task::Waker;
 
 use super::core::Core;
 use super::shared::Shared;
@@ -49,6 +48,14 @@ pub(crate) fn with_loop_of<R>(shared: &Arc<Shared>, f: impl FnOnce(&Core) -> R) 
     CORE.with(|core| Arc::ptr_eq(&core.shared, shared).then(|| f(core)))
 }
 
+/// This thread's loop, if it is the loop with this id.
+pub(crate) fn with_loop_id<R>(loop_id: u32, f: impl FnOnce(&Core) -> R) -> Option<R> {
+    if !CORE.is_set() {
+        return None;
+    }
+    CORE.with(|core| (core.shared.id == loop_id).then(|| f(core)))
+}
+
 /// This thread runs the loop behind `shared`.
 pub(crate) fn is_on_loop(shared: &Arc<Shared>) -> bool {
     with_loop_of(shared, |_| ()).is_some()
@@ -68,21 +75,6 @@ pub(crate) fn push_if_on_loop(runnable: Runnable) -> Option<Runnable> {
             Some(runnable)
         }
     })
-}
-
-/// Says whether the task must be cancelled instead of polled: a task run off its loop (its
-/// loop closed) always is.
-pub(crate) fn cancel_before_poll(meta: &TaskMeta) -> bool {
-    with_loop_of(&meta.shared, |core| core.cancel_before_poll(meta)).unwrap_or(true)
-}
-
-/// A task's poll returned `Pending`: make sure the loop can find and wake it.
-pub(crate) fn after_pending(meta: &TaskMeta, waker: &Waker) {
-    let _ = with_loop_of(&meta.shared, |core| core.register_pending(meta, waker));
-}
-
-pub(crate) fn with_current_task<R>(meta: &TaskMeta, f: impl FnOnce() -> R) -> R {
-    with_core(|core| core.with_current_task(meta, f))
 }
 
 pub(crate) fn unregister_task(meta: &TaskMeta) {

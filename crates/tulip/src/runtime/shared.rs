@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::ThreadId;
 use std::time::Duration;
@@ -13,6 +13,8 @@ use crate::task::Id;
 use crate::task::raw::Runnable;
 
 pub(crate) struct Shared {
+    /// Unique among the loops of the process (lets small handles name their loop).
+    pub(crate) id: u32,
     pub(crate) clock: Clock,
     injected: Mutex<Injected>,
     /// Set by the first cross-thread wake since the loop last drained `injected`; later wakes
@@ -39,7 +41,9 @@ pub(crate) struct Injected {
 
 impl Shared {
     pub(crate) fn new(clock: Clock, os_waker: mio::Waker, slow_poll: Option<Duration>) -> Shared {
+        static NEXT_ID: AtomicU32 = AtomicU32::new(1);
         Shared {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             clock,
             injected: Mutex::new(Injected::default()),
             notified: AtomicBool::new(false),

@@ -186,38 +186,42 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let meta: &TaskMeta = this.meta;
-        let cancelled = context::cancel_before_poll(meta);
-        let outcome = if cancelled {
-            match catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            // Polled after completion: async-task never does this.
+            return Poll::Pending;
+        };
+        // One look at the thread's loop per poll: this is the hottest path of the runtime.
+        // `None` means cancelled (or run off its loop, which only a closed loop does).
+        let polled = context::with_loop_of(&meta.shared, |core| {
+            if core.cancel_before_poll(meta) {
+                return None;
+            }
+            let polled =
+                core.with_current_task(meta, || catch_unwind(AssertUnwindSafe(|| future.poll(cx))));
+            if let Ok(Poll::Pending) = polled {
+                core.register_pending(meta, cx.waker());
+            }
+            Some(polled)
+        })
+        .flatten();
+        let outcome = match polled {
+            Some(Ok(Poll::Pending)) => return Poll::Pending,
+            Some(Ok(Poll::Ready(value))) => {
+                // Drop the future here, inside the task, so its destructor runs on the loop
+                // and a panic in it is caught like any other.
+                match catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+                    Ok(()) => Ok(value),
+                    Err(payload) => Err(JoinError::panic(meta.id, payload)),
+                }
+            }
+            Some(Err(payload)) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+                Err(JoinError::panic(meta.id, payload))
+            }
+            None => match catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
                 Ok(()) => Err(JoinError::cancelled(meta.id)),
                 Err(payload) => Err(JoinError::panic(meta.id, payload)),
-            }
-        } else {
-            let Some(future) = this.future.as_mut().as_pin_mut() else {
-                // Polled after completion: async-task never does this.
-                return Poll::Pending;
-            };
-            let polled = context::with_current_task(meta, || {
-                catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
-            });
-            match polled {
-                Ok(Poll::Pending) => {
-                    context::after_pending(meta, cx.waker());
-                    return Poll::Pending;
-                }
-                Ok(Poll::Ready(value)) => {
-                    // Drop the future here, inside the task, so its destructor runs on the loop
-                    // and a panic in it is caught like any other.
-                    match catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
-                        Ok(()) => Ok(value),
-                        Err(payload) => Err(JoinError::panic(meta.id, payload)),
-                    }
-                }
-                Err(payload) => {
-                    let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
-                    Err(JoinError::panic(meta.id, payload))
-                }
-            }
+            },
         };
         finish(meta, &outcome);
         Poll::Ready(outcome)

@@ -1,13 +1,12 @@
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::Instant;
 use super::timers::{TimerKey, TimerState};
+use crate::runtime::clock::duration_ns;
 use crate::runtime::context;
-use crate::runtime::shared::Shared;
 
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(delay)`.
 ///
@@ -26,17 +25,13 @@ use crate::runtime::shared::Shared;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    if context::is_set() {
-        Sleep::new(Instant::now() + duration)
-    } else {
+    let mut sleep = Sleep::new(Instant::now() + duration);
+    if !context::is_set() {
         // Made outside a loop (e.g. passed to `block_on`): the loop's clock, which may be a
         // test clock, is not known yet, so the deadline is fixed at the first poll.
-        Sleep {
-            deadline: Instant::now() + duration,
-            timer: None,
-            delay_from_first_poll: Some(duration),
-        }
+        sleep.timer = Timer::FromFirstPoll(duration_ns(duration));
     }
+    sleep
 }
 
 /// Waits until `deadline`.
@@ -76,23 +71,27 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
-    timer: Option<Armed>,
-    delay_from_first_poll: Option<Duration>,
+    timer: Timer,
 }
 
+/// Kept to 16 bytes: a million sleeping tasks each hold one.
 #[derive(Debug)]
-struct Armed {
-    key: TimerKey,
-    /// The loop the timer lives in: a Sleep moved to another loop re-arms there.
-    on: Arc<Shared>,
+enum Timer {
+    Unarmed,
+    /// Made outside a loop: the deadline is this many nanoseconds after the first poll.
+    FromFirstPoll(u64),
+    /// Armed in the timers of the loop with this id.
+    Armed {
+        key: TimerKey,
+        loop_id: u32,
+    },
 }
 
 impl Sleep {
     fn new(deadline: Instant) -> Sleep {
         Sleep {
             deadline,
-            timer: None,
-            delay_from_first_poll: None,
+            timer: Timer::Unarmed,
         }
     }
 
@@ -137,14 +136,15 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.disarm();
-        self.delay_from_first_poll = None;
+        self.timer = Timer::Unarmed;
         self.deadline = deadline;
     }
 
     fn disarm(&mut self) {
-        if let Some(armed) = self.timer.take() {
+        if let Timer::Armed { key, loop_id } = self.timer {
+            self.timer = Timer::Unarmed;
             let removed =
-                context::with_loop_of(&armed.on, |core| core.timers.borrow_mut().remove(armed.key));
+                context::with_loop_id(loop_id, |core| core.timers.borrow_mut().remove(key));
             // The waker is dropped here, outside the timers' borrow.
             drop(removed);
         }
@@ -156,26 +156,30 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        if let Some(armed) = &this.timer {
-            let polled = context::with_loop_of(&armed.on, |core| {
-                core.timers.borrow_mut().poll(armed.key, cx.waker())
-            });
-            let state = polled.map(|(state, replaced)| {
-                drop(replaced);
-                state
-            });
-            match state {
-                Some(TimerState::Waiting) => return Poll::Pending,
-                Some(TimerState::Fired) => {
-                    this.disarm();
-                    return Poll::Ready(());
+        match this.timer {
+            Timer::Armed { key, loop_id } => {
+                let polled = context::with_loop_id(loop_id, |core| {
+                    core.timers.borrow_mut().poll(key, cx.waker())
+                });
+                match polled {
+                    Some((TimerState::Waiting, replaced)) => {
+                        // Dropped outside the timers' borrow: it may free a task.
+                        drop(replaced);
+                        return Poll::Pending;
+                    }
+                    Some((TimerState::Fired, _)) => {
+                        this.disarm();
+                        return Poll::Ready(());
+                    }
+                    // Polled on another loop: arm there.
+                    None => this.timer = Timer::Unarmed,
                 }
-                // Polled on another loop: arm there.
-                None => this.timer = None,
             }
-        }
-        if let Some(delay) = this.delay_from_first_poll.take() {
-            this.deadline = Instant::now() + delay;
+            Timer::FromFirstPoll(delay) => {
+                this.deadline = Instant::now() + Duration::from_nanos(delay);
+                this.timer = Timer::Unarmed;
+            }
+            Timer::Unarmed => {}
         }
         let deadline = this.deadline.into_std();
         context::with_core(|core| {
@@ -188,10 +192,10 @@ impl Future for Sleep {
                 .timers
                 .borrow_mut()
                 .insert(deadline, cx.waker().clone());
-            this.timer = Some(Armed {
+            this.timer = Timer::Armed {
                 key,
-                on: core.shared.clone(),
-            });
+                loop_id: core.shared.id,
+            };
             Poll::Pending
         })
     }
