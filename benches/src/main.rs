@@ -13,12 +13,18 @@
 // The counting allocator implements `GlobalAlloc`, an unsafe trait; nothing else may use unsafe.
 #[allow(unsafe_code)]
 mod alloc;
+mod as_completed;
+mod gather;
 mod gather_sleep;
+mod lock_contention;
 mod ping_pong;
+mod queue_pc;
 mod report;
 mod runtimes;
+mod semaphore;
 mod spawn_join;
 mod timers;
+mod wait_for;
 
 use std::process::ExitCode;
 
@@ -49,11 +55,17 @@ impl Options {
 /// A scenario: its command-line name and the function that measures it.
 type Scenario = (&'static str, fn(&Options) -> Vec<Table>);
 
-const SCENARIOS: [Scenario; 4] = [
+const SCENARIOS: [Scenario; 10] = [
     ("spawn_join", spawn_join::run),
     ("ping_pong", ping_pong::run),
     ("timers", timers::run),
     ("gather_sleep", gather_sleep::run),
+    ("gather", gather::run),
+    ("as_completed", as_completed::run),
+    ("wait_for", wait_for::run),
+    ("queue_pc", queue_pc::run),
+    ("lock_contention", lock_contention::run),
+    ("semaphore", semaphore::run),
 ];
 
 fn usage() -> String {

@@ -35,13 +35,16 @@
 )]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+pub mod combine;
 pub mod io;
 mod log;
+pub mod queue;
 pub mod runtime;
 pub mod sync;
 pub mod task;
 pub mod time;
 
+pub use combine::{TaskGroup, as_completed, gather_all, shield, wait};
 pub use runtime::{Runtime, run};
 pub use task::{JoinError, Task, spawn};
 pub use tulip_macros::{main, test};

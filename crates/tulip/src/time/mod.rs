@@ -23,6 +23,7 @@
 mod instant;
 mod interval;
 mod sleep;
+mod timeout;
 pub(crate) mod timers;
 
 use std::time::Duration;
@@ -30,6 +31,7 @@ use std::time::Duration;
 pub use instant::Instant;
 pub use interval::{Interval, MissedTicks, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
+pub use timeout::{Elapsed, Timeout, WaitFor, Within, timeout, timeout_at, wait_for};
 
 use crate::runtime::context;
 
