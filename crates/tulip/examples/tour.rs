@@ -1,10 +1,17 @@
 //! The tour: every ported seed program, one after another, each under a header line. This is
 //! the project's main job (`cargo run --release -p tulip-rt --example tour`); apart from the
-//! headers it prints exactly what the programs print on their own.
+//! headers it prints exactly what the programs print on their own (`chained` with the seed's
+//! arguments `9 6 3`, the others with their defaults).
 
+#[allow(dead_code)]
+#[path = "asyncq.rs"]
+mod asyncq;
 #[allow(dead_code)]
 #[path = "callbacks.rs"]
 mod callbacks;
+#[allow(dead_code)]
+#[path = "chained.rs"]
+mod chained;
 #[allow(dead_code)]
 #[path = "countasync.rs"]
 mod countasync;
@@ -12,11 +19,41 @@ mod countasync;
 #[path = "countsync.rs"]
 mod countsync;
 #[allow(dead_code)]
+#[path = "gather_vs_as_completed.rs"]
+mod gather_vs_as_completed;
+#[allow(dead_code)]
 #[path = "low_level.rs"]
 mod low_level;
 #[allow(dead_code)]
+#[path = "mygen.rs"]
+mod mygen;
+#[allow(dead_code)]
+#[path = "prodcons.rs"]
+mod prodcons;
+#[allow(dead_code)]
 #[path = "rand.rs"]
 mod rand;
+#[allow(dead_code)]
+#[path = "sync_condition.rs"]
+mod sync_condition;
+#[allow(dead_code)]
+#[path = "sync_event.rs"]
+mod sync_event;
+#[allow(dead_code)]
+#[path = "sync_lock.rs"]
+mod sync_lock;
+#[allow(dead_code)]
+#[path = "sync_semaphore.rs"]
+mod sync_semaphore;
+#[allow(dead_code)]
+#[path = "taskgroup.rs"]
+mod taskgroup;
+#[allow(dead_code)]
+#[path = "wait_for.rs"]
+mod wait_for;
+#[allow(dead_code)]
+#[path = "wait_gather.rs"]
+mod wait_gather;
 
 fn header(name: &str) {
     println!("=== {name} ===");
@@ -33,4 +70,28 @@ fn main() {
     callbacks::run();
     header("low_level");
     low_level::run();
+    header("chained");
+    chained::run(&[9, 6, 3]);
+    header("wait_gather");
+    wait_gather::run_all();
+    header("gather_vs_as_completed");
+    gather_vs_as_completed::run();
+    header("wait_for");
+    wait_for::run();
+    header("mygen");
+    mygen::run();
+    header("taskgroup");
+    taskgroup::run();
+    header("asyncq");
+    asyncq::run(asyncq::DEFAULT_NPROD, asyncq::DEFAULT_NCON);
+    header("prodcons");
+    prodcons::run();
+    header("sync_lock");
+    sync_lock::run();
+    header("sync_event");
+    sync_event::run();
+    header("sync_condition");
+    sync_condition::run();
+    header("sync_semaphore");
+    sync_semaphore::run();
 }

@@ -56,8 +56,12 @@ pub fn channel<T>() -> (Promise<T>, Receiver<T>) {
     (
         Promise {
             inner: inner.clone(),
+            spent: false,
         },
-        Receiver { inner },
+        Receiver {
+            inner,
+            finished: false,
+        },
     )
 }
 
@@ -115,6 +119,8 @@ fn run_callbacks<T>(
 /// ```
 pub struct Promise<T> {
     inner: Arc<Inner<T>>,
+    /// `set_result` already did what `Drop` would (saves a second lock on the hot path).
+    spent: bool,
 }
 
 /// The awaiting side: a future of `Result<T, RecvError>`.
@@ -130,6 +136,8 @@ pub struct Promise<T> {
 /// ```
 pub struct Receiver<T> {
     inner: Arc<Inner<T>>,
+    /// The outcome was handed out: the channel is closed, and `Drop` has nothing to do.
+    finished: bool,
 }
 
 /// The [`Promise`] was dropped without a result (asyncio would leave the future pending
@@ -181,12 +189,15 @@ impl<T> Promise<T> {
     /// drop(future);
     /// assert_eq!(promise.set_result(3), Err(3), "nobody listens");
     /// ```
-    pub fn set_result(self, value: T) -> Result<(), T> {
+    pub fn set_result(mut self, value: T) -> Result<(), T> {
         let mut state = self.inner.lock();
         if state.closed || state.resolved {
             return Err(value);
         }
         state.resolved = true;
+        // This handle is done: count it out now, under the lock we hold, instead of in Drop.
+        state.promises -= 1;
+        self.spent = true;
         let mut panic = None;
         // Callbacks run unlocked (they may use the channel); one added meanwhile by the
         // receiver joins the list, so go round until the list is empty.
@@ -275,12 +286,16 @@ impl<T> Clone for Promise<T> {
         self.inner.lock().promises += 1;
         Promise {
             inner: self.inner.clone(),
+            spent: false,
         }
     }
 }
 
 impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
+        if self.spent {
+            return;
+        }
         let mut state = self.inner.lock();
         state.promises -= 1;
         if state.promises > 0 || state.resolved || state.closed {
@@ -399,13 +414,17 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.inner.lock();
         if let Some(value) = state.value.take() {
             state.closed = true;
+            drop(state);
+            self.finished = true;
             return Poll::Ready(Ok(value));
         }
         if state.closed {
+            drop(state);
+            self.finished = true;
             return Poll::Ready(Err(RecvError));
         }
         let replaced = match &mut state.waker {
@@ -421,6 +440,9 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
         let mut state = self.inner.lock();
         state.closed = true;
         // A value sent but never received, and callbacks never called, are dropped here,
