@@ -9,6 +9,10 @@
 //! | `create_task(coro, name=)`, `Task.cancel()` | [`spawn`], [`task::Builder`], [`Task::cancel`] |
 //! | `current_task()`, `all_tasks()` | [`task::current`], [`task::all_tasks`] |
 //! | `asyncio.sleep`, `loop.time()` | [`time::sleep`], [`time::Instant::now`] |
+//! | `gather`, `wait`, `as_completed`, `shield`, `TaskGroup` | [`gather!`], [`gather_all`], [`wait`], [`as_completed`], [`shield`], [`TaskGroup`] |
+//! | `wait_for`, `asyncio.timeout()` | [`time::wait_for`], [`time::timeout`] |
+//! | `Queue`, `LifoQueue`, `PriorityQueue` | [`queue`] |
+//! | `Lock`, `Event`, `Condition`, `Semaphore`, `Barrier`, `Future` | [`sync`] |
 //! | `PYTHONASYNCIODEBUG=1` | `TULIP_DEBUG=1` |
 //!
 //! ```
