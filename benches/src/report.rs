@@ -145,7 +145,7 @@ impl Table {
                 Some(base) => (value / base, limit, format!("{limit:.2}× tokio-ct")),
                 None => return format!("target on {name}: tokio-ct not measured"),
             },
-            Target::AtMost(limit) => (value, limit, format!("{limit}")),
+            Target::AtMost(limit) => (value, limit, fmt(limit, self.metrics[m].decimals.max(1))),
         };
         let verdict = if got <= limit { "met" } else { "MISSED" };
         let shown = match target {
