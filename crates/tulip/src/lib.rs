@@ -47,6 +47,7 @@ pub mod runtime;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod util;
 
 pub use combine::{TaskGroup, as_completed, gather_all, shield, wait};
 pub use runtime::{Runtime, run};

@@ -1,7 +1,6 @@
 //! The loop itself: ready queue, timers, reactor and the task registry, owned by one thread.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::{Pin, pin};
@@ -11,14 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 use super::context;
 use super::shared::{Injected, Shared};
 use crate::io::reactor::Reactor;
 use crate::task::raw::{self, CANCEL_REQUESTED, Runnable, TaskMeta, UNREGISTERED};
 use crate::task::{Id, Task, TaskInfo};
 use crate::time::timers::Timers;
+use crate::util::chunked::{ChunkedQueue, ChunkedSlab};
 
 /// Tasks run between two looks at the OS (and at due timers) while tasks keep being ready.
 /// Bounded so that a task that wakes itself for ever cannot starve I/O or timers; large enough
@@ -36,11 +34,11 @@ struct Registered {
 
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
-    ready: RefCell<VecDeque<Runnable>>,
+    ready: RefCell<ChunkedQueue<Runnable>>,
     pub(crate) timers: RefCell<Timers>,
     pub(crate) reactor: RefCell<Reactor>,
     /// Every task not yet finished: asyncio's `all_tasks()`, and what closing cancels.
-    registry: RefCell<Slab<Registered>>,
+    registry: RefCell<ChunkedSlab<Registered>>,
     /// The task being polled; its metadata outlives the poll.
     current: Cell<Option<NonNull<TaskMeta>>>,
     closing: Cell<bool>,
@@ -54,10 +52,10 @@ impl Core {
     pub(crate) fn new(shared: Arc<Shared>, reactor: Reactor) -> Core {
         Core {
             shared,
-            ready: RefCell::new(VecDeque::with_capacity(256)),
+            ready: RefCell::new(ChunkedQueue::default()),
             timers: RefCell::new(Timers::new()),
             reactor: RefCell::new(reactor),
-            registry: RefCell::new(Slab::new()),
+            registry: RefCell::new(ChunkedSlab::default()),
             current: Cell::new(None),
             closing: Cell::new(false),
             since_io: Cell::new(0),
@@ -114,14 +112,15 @@ impl Core {
             return;
         }
         let mut registry = self.registry.borrow_mut();
-        let entry = registry.vacant_entry();
-        let Ok(key) = u32::try_from(entry.key()) else {
+        // Four billion tasks waiting at once do not fit a key; such a task runs unregistered
+        // (not listed by all_tasks, cancelled at close only through its wakers).
+        let Ok(key) = u32::try_from(registry.vacant_key()) else {
             return;
         };
         if key == UNREGISTERED {
             return;
         }
-        entry.insert(Registered {
+        registry.insert(Registered {
             waker: waker.clone(),
             meta: NonNull::from(meta),
         });
@@ -356,7 +355,7 @@ impl Core {
     fn drain_injected(&self) {
         let mut injected = std::mem::take(&mut *self.injected_buf.borrow_mut());
         self.shared.drain(&mut injected);
-        self.ready.borrow_mut().append(&mut injected.runnables);
+        self.ready.borrow_mut().extend(injected.runnables.drain(..));
         for (key, id) in injected.cancels.drain(..) {
             self.wake_registered(key, id);
         }

@@ -5,9 +5,9 @@
 //! once they outnumber the live ones, so a million armed-and-disarmed timeouts cost no more
 //! memory than the ones still armed. Deadlines are exact nanoseconds: no wheel rounds them.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::task::Waker;
+
+use crate::util::chunked::{ChunkedMinHeap, ChunkedVec};
 
 /// Which slot, and which use of it: a key outlives its slot's reuse without confusion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,14 +30,14 @@ struct Slot {
 }
 
 /// Heap entry: (deadline ns, slot index, generation), ordered by deadline first.
-type Entry = Reverse<(u64, u32, u32)>;
+type Entry = (u64, u32, u32);
 
 const NO_FREE: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub(crate) struct Timers {
-    heap: BinaryHeap<Entry>,
-    slots: Vec<Slot>,
+    heap: ChunkedMinHeap<Entry>,
+    slots: ChunkedVec<Slot>,
     free_head: u32,
     /// Heap entries whose slot was freed before they fired.
     stale: usize,
@@ -54,8 +54,8 @@ pub(crate) enum TimerState {
 impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
-            heap: BinaryHeap::new(),
-            slots: Vec::new(),
+            heap: ChunkedMinHeap::default(),
+            slots: ChunkedVec::default(),
             free_head: NO_FREE,
             stale: 0,
             live: 0,
@@ -86,7 +86,7 @@ impl Timers {
         };
         let slot = &mut self.slots[index as usize];
         slot.state = SlotState::Waiting(waker);
-        self.heap.push(Reverse((deadline, index, slot.generation)));
+        self.heap.push((deadline, index, slot.generation));
         self.live += 1;
         TimerKey {
             index,
@@ -138,7 +138,7 @@ impl Timers {
 
     /// The earliest deadline still armed.
     pub(crate) fn next_deadline(&mut self) -> Option<u64> {
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+        while let Some(&(deadline, index, generation)) = self.heap.peek() {
             if self.is_live(index, generation) {
                 return Some(deadline);
             }
@@ -150,7 +150,7 @@ impl Timers {
 
     /// Fires every timer due at `now`, pushing their wakers onto `wake`.
     pub(crate) fn fire_due(&mut self, now: u64, wake: &mut Vec<Waker>) {
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+        while let Some(&(deadline, index, generation)) = self.heap.peek() {
             if deadline > now {
                 break;
             }
@@ -174,7 +174,7 @@ impl Timers {
         self.stale = 0;
         self.live = 0;
         let mut wakers = Vec::new();
-        for slot in &mut self.slots {
+        for slot in self.slots.iter_mut() {
             if let SlotState::Waiting(_) = slot.state {
                 if let SlotState::Waiting(waker) =
                     std::mem::replace(&mut slot.state, SlotState::Fired)
@@ -194,7 +194,7 @@ impl Timers {
     fn compact_if_mostly_stale(&mut self) {
         if self.stale > 1024 && self.stale > self.live {
             let slots = &self.slots;
-            self.heap.retain(|&Reverse((_, index, generation))| {
+            self.heap.retain(|&(_, index, generation)| {
                 let slot = &slots[index as usize];
                 slot.generation == generation && matches!(slot.state, SlotState::Waiting(_))
             });

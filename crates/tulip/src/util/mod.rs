@@ -1,0 +1,3 @@
+//! Storage shared by the loop's structures.
+
+pub(crate) mod chunked;
