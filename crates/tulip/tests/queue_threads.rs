@@ -4,31 +4,17 @@
 //! done, and `shutdown` from one loop ends the other's consumers. A watchdog aborts the
 //! process instead of letting a lost wake-up hang CI.
 
+mod support;
+
+use support::watchdog;
+
 use std::future::{Future, poll_fn};
 use std::pin::pin;
-use std::sync::mpsc;
 use std::task::Poll;
 use std::thread;
-use std::time::Duration;
 
 use tulip::queue::{Queue, TryPutError};
 use tulip::task::yield_now;
-
-/// Aborts the process if the test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 /// `future`, or `None` after it has been polled `polls` times without finishing; it is then
 /// dropped, half-way, as a cancelled task's future would be.

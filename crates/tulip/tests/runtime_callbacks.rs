@@ -2,29 +2,17 @@
 //! on the test clock, deadline order), `TimerHandle::cancel`, and `call_soon_threadsafe` from
 //! many threads.
 
+mod support;
+
+use support::watchdog;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tulip::Runtime;
 use tulip::runtime::Handle;
 use tulip::time::Instant;
-
-/// Aborts the process if a test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 fn test_clock() -> Runtime {
     Runtime::builder().test_clock().build().unwrap()

@@ -3,6 +3,10 @@
 //! none lost, and two loops on two threads awaiting each other's tasks. A watchdog turns any
 //! lost wake-up into an abort with a message instead of a hung CI job.
 
+mod support;
+
+use support::watchdog;
+
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -12,22 +16,6 @@ use std::time::Duration;
 use tulip::Runtime;
 use tulip::sync::oneshot;
 use tulip::task::Builder;
-
-/// Aborts the process if a test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 #[test]
 fn many_threads_spawn_many_tasks_and_every_output_arrives() {

@@ -3,31 +3,19 @@
 //! its laps and stops itself once the other side has set a flag, so a starved loop shows up
 //! as a hang (turned into an abort by the watchdog), never as a flaky duration.
 
+mod support;
+
+use support::watchdog;
+
 use std::io::{Read, Write};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use tulip::Runtime;
 use tulip::io::{Interest, Registration};
 use tulip::task::yield_now;
-
-/// Aborts the process if a test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (starved?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 fn real_clock() -> Runtime {
     Runtime::builder().real_clock().build().unwrap()

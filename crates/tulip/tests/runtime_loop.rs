@@ -1,42 +1,19 @@
 //! The event loop's life cycle: `block_on` / `run_until_complete`, `run_forever` and `stop`,
 //! `is_running`, `close` (cancelling what is left), dropping a `Runtime`, and `tulip::run`.
 
+mod support;
+
+use support::{DropCounter, watchdog};
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use tulip::Runtime;
 use tulip::runtime::Handle;
 use tulip::sync::oneshot;
 use tulip::task::yield_now;
-
-/// Counts its own drops: the observable trace of a destructor running.
-struct DropCounter(Arc<AtomicUsize>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// Aborts the process if a test is still running after 60 s: a lost wake-up must fail CI
-/// loudly instead of hanging it.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

@@ -2,43 +2,21 @@
 //! `RecvError`; a dropped receiver hands the value back; `try_recv` and `is_done` states; use
 //! across threads and across loops.
 
+mod support;
+
+use support::{DropCounter, watchdog};
+
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use tulip::Runtime;
 use tulip::sync::oneshot::{self, RecvError};
 use tulip::task::yield_now;
 
 /// Counts its own drops.
-#[derive(Debug)]
-struct DropCounter(Arc<AtomicUsize>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// Aborts the process if a test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
-
 /// Polls `rx` once with a no-op waker.
 fn poll_now<T>(rx: &mut oneshot::Receiver<T>) -> Poll<Result<T, RecvError>> {
     Pin::new(rx).poll(&mut Context::from_waker(Waker::noop()))

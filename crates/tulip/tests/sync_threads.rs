@@ -4,32 +4,19 @@
 //! both loops, with waiters giving up half-way now and then. A watchdog aborts the process
 //! instead of letting a lost wake-up hang CI.
 
+mod support;
+
+use support::watchdog;
+
 use std::future::{Future, poll_fn};
 use std::pin::pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::task::Poll;
 use std::thread;
-use std::time::Duration;
 
 use tulip::sync::{Barrier, Event, Lock, Semaphore};
 use tulip::task::yield_now;
-
-/// Aborts the process if the test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 /// `future`, or `None` after `polls` polls without finishing (then dropped half-way).
 async fn within_polls<F: Future>(polls: usize, future: F) -> Option<F::Output> {

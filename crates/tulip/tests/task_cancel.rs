@@ -2,43 +2,22 @@
 //! `JoinError::is_cancelled`; before the first poll, from inside the task, after it finished,
 //! from another thread, and while it awaits another task.
 
+mod support;
+
+use support::{DropCounter, watchdog};
+
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use tulip::Runtime;
 use tulip::sync::oneshot;
 use tulip::task::yield_now;
 use tulip::time::{Instant, sleep};
-
-/// Counts its own drops.
-struct DropCounter(Arc<AtomicUsize>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// Aborts the process if a test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 fn test_clock() -> Runtime {
     Runtime::builder().test_clock().build().unwrap()

@@ -1,31 +1,18 @@
 //! `time::sleep` and `sleep_until` on the test clock (exact virtual durations), `Sleep::reset`
 //! earlier and later, dropping a pending `Sleep`, and one sleep on the real clock.
 
+mod support;
+
+use support::watchdog;
+
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::mpsc;
 use std::task::Poll;
 use std::time::Duration;
 
 use tulip::Runtime;
 use tulip::sync::oneshot;
 use tulip::time::{Instant, Sleep, sleep, sleep_until};
-
-/// Aborts the process if a test is still running after 60 s instead of hanging CI.
-struct Watchdog {
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(what: &'static str) -> Watchdog {
-    let (done, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog { _done: done }
-}
 
 fn test_clock() -> Runtime {
     Runtime::builder().test_clock().build().unwrap()

@@ -103,3 +103,31 @@ pub(crate) fn assert_output(name: &str, actual: &str, expected: &str) {
         "example {name}: output differs in length or line endings"
     );
 }
+
+/// Aborts the process if a test is still running after 60 s: a lost wake-up must fail CI
+/// loudly instead of hanging it. Dropping the guard stops the watch.
+pub(crate) struct Watchdog {
+    _done: std::sync::mpsc::Sender<()>,
+}
+
+pub(crate) fn watchdog(what: &'static str) -> Watchdog {
+    let (done, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let waited = rx.recv_timeout(std::time::Duration::from_secs(60));
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = waited {
+            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
+            std::process::abort();
+        }
+    });
+    Watchdog { _done: done }
+}
+
+/// Counts its own drops: the observable trace of a destructor running.
+#[derive(Debug)]
+pub(crate) struct DropCounter(pub(crate) std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
