@@ -86,14 +86,7 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (runnable, task) = raw::allocate(
-            self.shared.clone(),
-            future,
-            name,
-            location,
-            local,
-            UNREGISTERED,
-        );
+        let (runnable, task) = raw::allocate(self.shared.clone(), future, name, location, local);
         // Spawned while closing (by a destructor), it is cancelled on its first poll.
         self.push_ready(runnable);
         Task::from_raw(task)

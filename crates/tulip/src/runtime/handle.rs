@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::context;
 use super::exception::ExceptionContext;
 use super::shared::Shared;
-use crate::task::raw::{self, UNREGISTERED};
+use crate::task::raw;
 use crate::task::{Id, Task};
 use crate::time::Instant;
 
@@ -99,14 +99,7 @@ impl Handle {
         if context::is_on_loop(&self.shared) {
             return context::with_core(|core| core.spawn(future, name, location, false));
         }
-        let (runnable, task) = raw::allocate(
-            self.shared.clone(),
-            future,
-            name,
-            location,
-            false,
-            UNREGISTERED,
-        );
+        let (runnable, task) = raw::allocate(self.shared.clone(), future, name, location, false);
         runnable.schedule();
         Task::from_raw(task)
     }

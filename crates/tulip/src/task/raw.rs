@@ -111,14 +111,14 @@ fn schedule(runnable: Runnable) {
     shared.inject(runnable);
 }
 
-/// Allocates a task. The caller registers it and schedules the returned runnable.
+/// Allocates a task. The caller schedules the returned runnable; the task registers itself
+/// if it ever waits.
 pub(crate) fn allocate<F>(
     shared: Arc<Shared>,
     future: F,
     name: Option<Box<str>>,
     location: &'static Location<'static>,
     local: bool,
-    key: u32,
 ) -> (Runnable, RawTask<F::Output>)
 where
     F: Future + 'static,
@@ -128,7 +128,7 @@ where
         shared,
         id: Id::next(),
         state: AtomicU32::new(if local { LOCAL } else { 0 }),
-        key: AtomicU32::new(key),
+        key: AtomicU32::new(UNREGISTERED),
         location,
         name: name.map(|name| Box::new(Name(name))),
     };
