@@ -17,7 +17,7 @@ for line in sys.stdin:
 status=0
 for binary in $binaries; do
     name=$(basename "$binary")
-    if valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+    if TULIP_TEST_WATCHDOG_SECS=1200 valgrind --quiet --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
         "$binary" --test-threads=1 $filter >"/tmp/valgrind-$name.log" 2>&1; then
         echo "clean: $name ($(grep -h 'test result' "/tmp/valgrind-$name.log" | tail -1))"
     else

@@ -110,12 +110,20 @@ pub(crate) struct Watchdog {
     _done: std::sync::mpsc::Sender<()>,
 }
 
+/// `TULIP_TEST_WATCHDOG_SECS` overrides the limit (scripts/valgrind.sh raises it: under
+/// valgrind, threads run one at a time and fifty times slower).
 pub(crate) fn watchdog(what: &'static str) -> Watchdog {
+    let secs = std::env::var("TULIP_TEST_WATCHDOG_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60u64);
     let (done, rx) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
-        let waited = rx.recv_timeout(std::time::Duration::from_secs(60));
+        let waited = rx.recv_timeout(std::time::Duration::from_secs(secs));
         if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = waited {
-            eprintln!("watchdog: `{what}` still running after 60 s (a lost wake-up?); aborting");
+            eprintln!(
+                "watchdog: `{what}` still running after {secs} s (a lost wake-up?); aborting"
+            );
             std::process::abort();
         }
     });
