@@ -6,6 +6,9 @@
 //! - `oneshot per hop`: every hop is a fresh one-shot channel whose message carries the sender
 //!   for the reply — tulip's `sync::oneshot`, tokio's `sync::oneshot`, and for smol (which has
 //!   no one-shot of its own) `futures-channel`'s.
+//! - `oneshot per hop, loop-local`: the same, with tulip's `sync::local_oneshot` — asyncio's own
+//!   kind of future, bound to one loop, so no atomics — against the same peers as above
+//!   (neither tokio nor smol has a loop-bound one-shot).
 //! - `reused channels`: one `async-channel` `bounded(1)` each way, the same channel type on
 //!   every runtime, so only the runtimes differ.
 
@@ -25,12 +28,22 @@ const METRICS: &[Metric] = &[Metric::new("ns/round trip", 1), Metric::new("total
 pub(crate) fn run(options: &Options) -> Vec<Table> {
     let n = options.size(ROUND_TRIPS) as u64;
     let per_hop = rotate(options, |runtime| oneshot_once(runtime, n));
+    let per_hop_local = rotate(options, |runtime| match runtime {
+        Runtime::Tulip => runtimes::tulip().block_on(oneshot_tulip_local(n)),
+        _ => oneshot_once(runtime, n),
+    });
     let reused = rotate(options, |runtime| channel_once(runtime, n));
     vec![
         Table::new(
             format!("ping_pong, oneshot per hop: {n} round trips"),
             METRICS,
             per_hop,
+        )
+        .target(0, Target::RatioAtMost(0.8)),
+        Table::new(
+            format!("ping_pong, oneshot per hop, tulip's loop-local future: {n} round trips"),
+            METRICS,
+            per_hop_local,
         )
         .target(0, Target::RatioAtMost(0.8)),
         Table::new(
@@ -87,6 +100,46 @@ async fn oneshot_tulip(n: u64) -> Vec<f64> {
         for _ in 0..n {
             let (promise, answer) = channel();
             let hop = TulipHop {
+                count,
+                reply: promise,
+            };
+            assert!(to_echo.set_result(hop).is_ok(), "echo gone mid-trip");
+            let back = answer.await.expect("echo answers");
+            (to_echo, count) = (back.reply, back.count + 1);
+        }
+        count
+    });
+    assert_eq!(driver.await.expect("driver completes"), 2 * n);
+    echo.await.expect("echo completes");
+    summary(start, n)
+}
+
+/// A hop on tulip's loop-local one-shot: the counter and the sender for the answer.
+struct LocalHop {
+    count: u64,
+    reply: tulip::sync::local_oneshot::Promise<LocalHop>,
+}
+
+async fn oneshot_tulip_local(n: u64) -> Vec<f64> {
+    use tulip::sync::local_oneshot::channel;
+    let (first, mut inbox) = channel::<LocalHop>();
+    let start = Instant::now();
+    let echo = tulip::spawn(async move {
+        while let Ok(LocalHop { count, reply }) = inbox.await {
+            let (promise, next) = channel();
+            let hop = LocalHop {
+                count: count + 1,
+                reply: promise,
+            };
+            assert!(reply.set_result(hop).is_ok(), "driver gone mid-trip");
+            inbox = next;
+        }
+    });
+    let driver = tulip::spawn(async move {
+        let (mut to_echo, mut count) = (first, 0);
+        for _ in 0..n {
+            let (promise, answer) = channel();
+            let hop = LocalHop {
                 count,
                 reply: promise,
             };

@@ -9,7 +9,7 @@
 //! | `async with sem:` | [`let _permit = sem.acquire().await;`](Semaphore::acquire) |
 //! | `BoundedSemaphore.release()` → `ValueError` | [`BoundedSemaphore::release`] → [`TooManyReleases`] |
 //! | `await barrier.wait()` → `BrokenBarrierError` | [`Barrier::wait`] → [`BrokenBarrier`] |
-//! | `loop.create_future()`, `set_result`, `set_exception` | [`oneshot::channel`], [`oneshot::Promise`] |
+//! | `loop.create_future()`, `set_result`, `set_exception` | [`oneshot::channel`], [`oneshot::Promise`] (any thread); [`local_oneshot::channel`] (one loop, no atomics) |
 //!
 //! The primitives work across loops and threads as well as between the tasks of one loop
 //! (each keeps its state behind one mutex, held for a few instructions). Every waiting
@@ -39,6 +39,7 @@
 mod barrier;
 mod condition;
 mod event;
+pub mod local_oneshot;
 mod lock;
 pub mod oneshot;
 mod permits;
