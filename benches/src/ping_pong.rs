@@ -74,85 +74,56 @@ fn oneshot_once(runtime: Runtime, n: u64) -> Vec<f64> {
     }
 }
 
-/// A hop: the counter and the sender for the answer.
-struct TulipHop {
-    count: u64,
-    reply: tulip::sync::oneshot::Promise<TulipHop>,
+/// The oneshot-per-hop round trips on tulip, for one of its two one-shot channels (both have
+/// `channel()`, `Promise::set_result` and an awaitable `Receiver`): the thread-safe
+/// `sync::oneshot` and the loop-bound `sync::local_oneshot`.
+macro_rules! tulip_oneshot_ping_pong {
+    ($name:ident, $channel:ident) => {
+        async fn $name(n: u64) -> Vec<f64> {
+            use tulip::sync::$channel::{Promise, channel};
+
+            /// A hop: the counter and the sender for the answer.
+            struct Hop {
+                count: u64,
+                reply: Promise<Hop>,
+            }
+
+            let (first, mut inbox) = channel::<Hop>();
+            let start = Instant::now();
+            let echo = tulip::spawn(async move {
+                while let Ok(Hop { count, reply }) = inbox.await {
+                    let (promise, next) = channel();
+                    let hop = Hop {
+                        count: count + 1,
+                        reply: promise,
+                    };
+                    assert!(reply.set_result(hop).is_ok(), "driver gone mid-trip");
+                    inbox = next;
+                }
+            });
+            let driver = tulip::spawn(async move {
+                let (mut to_echo, mut count) = (first, 0);
+                for _ in 0..n {
+                    let (promise, answer) = channel();
+                    let hop = Hop {
+                        count,
+                        reply: promise,
+                    };
+                    assert!(to_echo.set_result(hop).is_ok(), "echo gone mid-trip");
+                    let back = answer.await.expect("echo answers");
+                    (to_echo, count) = (back.reply, back.count + 1);
+                }
+                count
+            });
+            assert_eq!(driver.await.expect("driver completes"), 2 * n);
+            echo.await.expect("echo completes");
+            summary(start, n)
+        }
+    };
 }
 
-async fn oneshot_tulip(n: u64) -> Vec<f64> {
-    use tulip::sync::oneshot::channel;
-    let (first, mut inbox) = channel::<TulipHop>();
-    let start = Instant::now();
-    let echo = tulip::spawn(async move {
-        while let Ok(TulipHop { count, reply }) = inbox.await {
-            let (promise, next) = channel();
-            let hop = TulipHop {
-                count: count + 1,
-                reply: promise,
-            };
-            assert!(reply.set_result(hop).is_ok(), "driver gone mid-trip");
-            inbox = next;
-        }
-    });
-    let driver = tulip::spawn(async move {
-        let (mut to_echo, mut count) = (first, 0);
-        for _ in 0..n {
-            let (promise, answer) = channel();
-            let hop = TulipHop {
-                count,
-                reply: promise,
-            };
-            assert!(to_echo.set_result(hop).is_ok(), "echo gone mid-trip");
-            let back = answer.await.expect("echo answers");
-            (to_echo, count) = (back.reply, back.count + 1);
-        }
-        count
-    });
-    assert_eq!(driver.await.expect("driver completes"), 2 * n);
-    echo.await.expect("echo completes");
-    summary(start, n)
-}
-
-/// A hop on tulip's loop-local one-shot: the counter and the sender for the answer.
-struct LocalHop {
-    count: u64,
-    reply: tulip::sync::local_oneshot::Promise<LocalHop>,
-}
-
-async fn oneshot_tulip_local(n: u64) -> Vec<f64> {
-    use tulip::sync::local_oneshot::channel;
-    let (first, mut inbox) = channel::<LocalHop>();
-    let start = Instant::now();
-    let echo = tulip::spawn(async move {
-        while let Ok(LocalHop { count, reply }) = inbox.await {
-            let (promise, next) = channel();
-            let hop = LocalHop {
-                count: count + 1,
-                reply: promise,
-            };
-            assert!(reply.set_result(hop).is_ok(), "driver gone mid-trip");
-            inbox = next;
-        }
-    });
-    let driver = tulip::spawn(async move {
-        let (mut to_echo, mut count) = (first, 0);
-        for _ in 0..n {
-            let (promise, answer) = channel();
-            let hop = LocalHop {
-                count,
-                reply: promise,
-            };
-            assert!(to_echo.set_result(hop).is_ok(), "echo gone mid-trip");
-            let back = answer.await.expect("echo answers");
-            (to_echo, count) = (back.reply, back.count + 1);
-        }
-        count
-    });
-    assert_eq!(driver.await.expect("driver completes"), 2 * n);
-    echo.await.expect("echo completes");
-    summary(start, n)
-}
+tulip_oneshot_ping_pong!(oneshot_tulip, oneshot);
+tulip_oneshot_ping_pong!(oneshot_tulip_local, local_oneshot);
 
 /// A hop: the counter and the sender for the answer.
 struct TokioHop {
