@@ -39,11 +39,16 @@
 )]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+pub mod blocking;
 pub mod combine;
+pub mod fs;
 pub mod io;
 mod log;
+pub mod net;
+pub mod process;
 pub mod queue;
 pub mod runtime;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -1,0 +1,1 @@
+//! Async files: the `aiofiles` part of the tutorials.

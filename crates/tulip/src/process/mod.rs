@@ -1,0 +1,1 @@
+//! Subprocesses: asyncio's `create_subprocess_exec` / `create_subprocess_shell`.

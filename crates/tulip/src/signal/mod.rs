@@ -1,0 +1,1 @@
+//! Signals: asyncio's `loop.add_signal_handler` and Ctrl+C.
