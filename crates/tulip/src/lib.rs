@@ -13,6 +13,7 @@
 //! | `wait_for`, `asyncio.timeout()` | [`time::wait_for`], [`time::timeout`] |
 //! | `Queue`, `LifoQueue`, `PriorityQueue` | [`queue`] |
 //! | `Lock`, `Event`, `Condition`, `Semaphore`, `Barrier`, `Future` | [`sync`] |
+//! | `to_thread`, `run_in_executor`, `ThreadPoolExecutor` | [`to_thread`], [`runtime::Handle::run_in_executor`], [`blocking::ThreadPool`] |
 //! | `PYTHONASYNCIODEBUG=1` | `TULIP_DEBUG=1` |
 //!
 //! ```
@@ -54,6 +55,7 @@ pub mod task;
 pub mod time;
 mod util;
 
+pub use blocking::to_thread;
 pub use combine::{TaskGroup, as_completed, gather_all, shield, wait};
 pub use runtime::{Runtime, run};
 pub use task::{JoinError, Task, spawn};

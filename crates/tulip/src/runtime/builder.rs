@@ -6,6 +6,9 @@ use super::clock::Clock;
 use super::core::Core;
 use super::shared::Shared;
 use super::{DEFAULT_SLOW_POLL, Runtime};
+
+/// asyncio's `THREAD_JOIN_TIMEOUT`: how long closing a loop waits for its thread-pool jobs.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
 use crate::io::reactor::Reactor;
 
 /// Settings for a new [`Runtime`].
@@ -27,6 +30,8 @@ pub struct Builder {
     debug: Option<bool>,
     slow_poll: Duration,
     test_clock: Option<bool>,
+    thread_pool_size: usize,
+    shutdown_timeout: Duration,
 }
 
 impl Default for Builder {
@@ -49,7 +54,44 @@ impl Builder {
             debug: None,
             slow_poll: DEFAULT_SLOW_POLL,
             test_clock: None,
+            thread_pool_size: crate::blocking::default_size(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
+    }
+
+    /// The most threads of the loop's default pool, which runs
+    /// [`to_thread`](crate::to_thread) jobs. Default: `min(32, cpus + 4)`, as asyncio's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rt = tulip::Runtime::builder().thread_pool_size(2).build().unwrap();
+    /// let n = rt.block_on(async { tulip::to_thread(|| 40 + 2).await.unwrap() });
+    /// assert_eq!(n, 42);
+    /// ```
+    pub fn thread_pool_size(mut self, threads: usize) -> Builder {
+        self.thread_pool_size = threads.max(1);
+        self
+    }
+
+    /// How long closing the loop waits for its thread-pool jobs still running (asyncio's
+    /// `shutdown_default_executor(timeout)`, 300 s by default); after that it logs a warning
+    /// and closes without them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = tulip::Runtime::builder()
+    ///     .executor_shutdown_timeout(Duration::from_secs(5))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn executor_shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.shutdown_timeout = timeout;
+        self
     }
 
     /// Debug mode: a warning names any task whose single poll blocks the loop longer than
@@ -138,7 +180,13 @@ impl Builder {
             .unwrap_or_else(|| env_flag("TULIP_TEST_CLOCK"));
         let (reactor, os_waker) = Reactor::new()?;
         let slow_poll = debug.then_some(self.slow_poll);
-        let shared = Arc::new(Shared::new(Clock::new(test_clock), os_waker, slow_poll));
+        let shared = Arc::new(Shared::new(
+            Clock::new(test_clock),
+            os_waker,
+            slow_poll,
+            self.thread_pool_size,
+            self.shutdown_timeout,
+        ));
         Ok(Runtime::from_parts(Core::new(shared, reactor)))
     }
 }

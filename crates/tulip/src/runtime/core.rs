@@ -310,8 +310,11 @@ impl Core {
         } else {
             None
         };
+        // A thread-pool job may still wake a task: the test clock must not jump past it.
+        let jobs_running = test_clock && self.shared.jobs.busy();
         let (timeout, deadline) = match (may_block, test_clock, next_deadline) {
             (false, _, _) => (Some(Duration::ZERO), None),
+            (true, true, Some(_)) if jobs_running => (None, None),
             // The test clock never waits for a timer: it jumps to it (below) once nothing else
             // can happen.
             (true, true, Some(_)) => (Some(Duration::ZERO), None),
@@ -329,6 +332,7 @@ impl Core {
             && test_clock
             && wake.is_empty()
             && !self.shared.has_injected()
+            && !jobs_running
             && !other_work()
         {
             if let Some(deadline) = next_deadline {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::context;
 use super::exception::ExceptionContext;
 use super::shared::Shared;
+use crate::blocking::{BlockingTask, ThreadPool};
 use crate::task::raw;
 use crate::task::{Id, Task};
 use crate::time::Instant;
@@ -197,6 +198,33 @@ impl Handle {
             task,
             when: Some(when),
         }
+    }
+
+    /// Runs `f` on `pool` and resolves to its result: asyncio's `loop.run_in_executor(pool, f)`.
+    ///
+    /// The job counts as this loop's wherever it is called from: the loop's test clock does
+    /// not jump while it runs, and closing the loop waits for it. For the loop's default pool,
+    /// use [`to_thread`](crate::to_thread).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip::blocking::ThreadPool;
+    /// use tulip::runtime::Handle;
+    ///
+    /// let pool = ThreadPool::builder().size(2).name("blocking-io").build();
+    /// tulip::run(async move {
+    ///     let handle = Handle::current();
+    ///     let job = handle.run_in_executor(&pool, || std::thread::current().name().map(String::from));
+    ///     assert_eq!(job.await.unwrap().as_deref(), Some("blocking-io-0"));
+    /// });
+    /// ```
+    pub fn run_in_executor<F, T>(&self, pool: &ThreadPool, f: F) -> BlockingTask<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        pool.spawn_tracked(f, Some(self.shared.clone()))
     }
 
     /// The loop's current time (asyncio's `loop.time()`); on a test clock, the virtual time.

@@ -282,6 +282,7 @@ impl Runtime {
             return;
         }
         context::enter(&self.core, || self.core.close());
+        self.core.shared.shutdown_jobs();
     }
 }
 

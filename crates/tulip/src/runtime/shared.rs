@@ -3,12 +3,14 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::thread::ThreadId;
 use std::time::Duration;
 
 use super::clock::Clock;
 use super::exception::{ExceptionContext, ExceptionHandler};
+use crate::blocking::ThreadPool;
+use crate::blocking::tracker::JobTracker;
 use crate::task::Id;
 use crate::task::raw::Runnable;
 
@@ -29,6 +31,12 @@ pub(crate) struct Shared {
     pub(crate) slow_poll: Option<Duration>,
     /// The thread that created (and so owns) the loop.
     pub(crate) owner: ThreadId,
+    /// Thread-pool jobs this loop waits for.
+    pub(crate) jobs: JobTracker,
+    /// `to_thread`'s pool, started on first use.
+    default_pool: OnceLock<ThreadPool>,
+    default_pool_size: usize,
+    shutdown_timeout: Duration,
 }
 
 #[derive(Default)]
@@ -40,7 +48,13 @@ pub(crate) struct Injected {
 }
 
 impl Shared {
-    pub(crate) fn new(clock: Clock, os_waker: mio::Waker, slow_poll: Option<Duration>) -> Shared {
+    pub(crate) fn new(
+        clock: Clock,
+        os_waker: mio::Waker,
+        slow_poll: Option<Duration>,
+        default_pool_size: usize,
+        shutdown_timeout: Duration,
+    ) -> Shared {
         static NEXT_ID: AtomicU32 = AtomicU32::new(1);
         Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -54,6 +68,34 @@ impl Shared {
             exception_handler: RwLock::new(None),
             slow_poll,
             owner: std::thread::current().id(),
+            jobs: JobTracker::default(),
+            default_pool: OnceLock::new(),
+            default_pool_size,
+            shutdown_timeout,
+        }
+    }
+
+    pub(crate) fn default_pool(&self) -> &ThreadPool {
+        self.default_pool.get_or_init(|| {
+            ThreadPool::builder()
+                .size(self.default_pool_size)
+                .name(format!("tulip-loop{}-pool", self.id))
+                .build()
+        })
+    }
+
+    /// asyncio's `shutdown_default_executor`: stop the default pool taking jobs once those
+    /// queued have run, and wait a while for every job this loop started.
+    pub(crate) fn shutdown_jobs(&self) {
+        let timeout = self.shutdown_timeout;
+        if let Some(pool) = self.default_pool.get() {
+            pool.shutdown();
+        }
+        if !self.jobs.wait_idle(timeout) {
+            crate::log::warn(&format!(
+                "closing the loop: {} thread-pool job(s) still running after {timeout:?}; not waiting for them",
+                self.jobs.in_flight()
+            ));
         }
     }
 

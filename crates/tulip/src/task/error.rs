@@ -22,6 +22,8 @@ use super::Id;
 pub struct JoinError {
     id: Id,
     repr: Repr,
+    /// A thread-pool job rather than a task (only changes the message).
+    job: bool,
 }
 
 enum Repr {
@@ -40,6 +42,7 @@ impl JoinError {
         JoinError {
             id,
             repr: Repr::Cancelled,
+            job: false,
         }
     }
 
@@ -51,7 +54,14 @@ impl JoinError {
                 message,
                 payload: Mutex::new(payload),
             })),
+            job: false,
         }
+    }
+
+    /// The same error, worded for a thread-pool job.
+    pub(crate) fn for_job(mut self) -> JoinError {
+        self.job = true;
+        self
     }
 
     /// The task was cancelled before it finished.
@@ -155,11 +165,20 @@ pub(crate) fn panic_payload_message(payload: &(dyn Any + Send)) -> Option<&str> 
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.job {
+            format!("thread-pool job #{}", self.id.as_u64())
+        } else {
+            format!("task {}", self.id)
+        };
         match &self.repr {
-            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Cancelled if self.job => write!(
+                f,
+                "{what} never ran: its pool was shut down (or could not start a thread)"
+            ),
+            Repr::Cancelled => write!(f, "{what} was cancelled"),
             Repr::Panic(data) => match &data.message {
-                Some(message) => write!(f, "task {} panicked: {message}", self.id),
-                None => write!(f, "task {} panicked", self.id),
+                Some(message) => write!(f, "{what} panicked: {message}"),
+                None => write!(f, "{what} panicked"),
             },
         }
     }
