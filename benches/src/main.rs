@@ -24,6 +24,7 @@ mod runtimes;
 mod semaphore;
 mod spawn_join;
 mod timers;
+mod to_thread;
 mod wait_for;
 
 use std::process::ExitCode;
@@ -55,7 +56,7 @@ impl Options {
 /// A scenario: its command-line name and the function that measures it.
 type Scenario = (&'static str, fn(&Options) -> Vec<Table>);
 
-const SCENARIOS: [Scenario; 10] = [
+const SCENARIOS: [Scenario; 11] = [
     ("spawn_join", spawn_join::run),
     ("ping_pong", ping_pong::run),
     ("timers", timers::run),
@@ -66,6 +67,7 @@ const SCENARIOS: [Scenario; 10] = [
     ("queue_pc", queue_pc::run),
     ("lock_contention", lock_contention::run),
     ("semaphore", semaphore::run),
+    ("to_thread", to_thread::run),
 ];
 
 fn usage() -> String {

@@ -19,6 +19,9 @@ mod countasync;
 #[path = "countsync.rs"]
 mod countsync;
 #[allow(dead_code)]
+#[path = "executors.rs"]
+mod executors;
+#[allow(dead_code)]
 #[path = "gather_vs_as_completed.rs"]
 mod gather_vs_as_completed;
 #[allow(dead_code)]
@@ -94,4 +97,6 @@ fn main() {
     sync_condition::run();
     header("sync_semaphore");
     sync_semaphore::run();
+    header("executors");
+    executors::run();
 }

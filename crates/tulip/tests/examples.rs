@@ -184,6 +184,7 @@ fn tour_prints_every_program_in_order_under_a_header() {
         ("sync_event", &[]),
         ("sync_condition", &[]),
         ("sync_semaphore", &[]),
+        ("executors", &[]),
     ];
     let expected = programs
         .iter()
@@ -194,4 +195,19 @@ fn tour_prints_every_program_in_order_under_a_header() {
     assert!(expected.contains(CALLBACKS) && expected.contains(LOW_LEVEL));
     assert!(expected.contains(&expected_rand(444)));
     assert_output("tour", &run_example("tour", &[]), &expected);
+}
+
+const EXECUTORS: &str = "\
+threading(0): done
+threading(1): done
+threading(2): done
+process(0): done, sum 333333283333335000000
+process(1): done, sum 333333283333335000000
+process(2): done, sum 333333283333335000000
+all 6 jobs were running at the same moment: true
+";
+
+#[test]
+fn executors_runs_blocking_and_cpu_jobs_all_at_once() {
+    assert_output("executors", &run_example("executors", &[]), EXECUTORS);
 }
