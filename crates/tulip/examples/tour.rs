@@ -4,6 +4,9 @@
 //! arguments `9 6 3`, the others with their defaults).
 
 #[allow(dead_code)]
+#[path = "aiofiles_append.rs"]
+mod aiofiles_append;
+#[allow(dead_code)]
 #[path = "asyncq.rs"]
 mod asyncq;
 #[allow(dead_code)]
@@ -21,6 +24,9 @@ mod countsync;
 #[allow(dead_code)]
 #[path = "executors.rs"]
 mod executors;
+#[allow(dead_code)]
+#[path = "file_copy.rs"]
+mod file_copy;
 #[allow(dead_code)]
 #[path = "gather_vs_as_completed.rs"]
 mod gather_vs_as_completed;
@@ -99,4 +105,8 @@ fn main() {
     sync_semaphore::run();
     header("executors");
     executors::run();
+    header("file_copy");
+    file_copy::run();
+    header("aiofiles_append");
+    aiofiles_append::run();
 }

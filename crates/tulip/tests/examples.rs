@@ -185,6 +185,8 @@ fn tour_prints_every_program_in_order_under_a_header() {
         ("sync_condition", &[]),
         ("sync_semaphore", &[]),
         ("executors", &[]),
+        ("file_copy", &[]),
+        ("aiofiles_append", &[]),
     ];
     let expected = programs
         .iter()

@@ -289,6 +289,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.close();
+        self.core.shared.release_os_waker();
     }
 }
 

@@ -22,7 +22,9 @@ pub(crate) struct Shared {
     /// Set by the first cross-thread wake since the loop last drained `injected`; later wakes
     /// skip the syscall.
     notified: AtomicBool,
-    os_waker: mio::Waker,
+    /// Taken out when the `Runtime` is dropped, so its eventfd closes then even if another
+    /// thread (a pool job finishing) still holds this `Shared` for a moment.
+    os_waker: Mutex<Option<mio::Waker>>,
     pub(crate) stop_requested: AtomicBool,
     pub(crate) running: AtomicBool,
     pub(crate) closed: AtomicBool,
@@ -61,7 +63,7 @@ impl Shared {
             clock,
             injected: Mutex::new(Injected::default()),
             notified: AtomicBool::new(false),
-            os_waker,
+            os_waker: Mutex::new(Some(os_waker)),
             stop_requested: AtomicBool::new(false),
             running: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -131,8 +133,21 @@ impl Shared {
     pub(crate) fn notify(&self) {
         if !self.notified.swap(true, Ordering::AcqRel) {
             // If the eventfd write fails the loop is being torn down; there is no one to wake.
-            let _ = self.os_waker.wake();
+            let waker = self.os_waker.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(waker) = &*waker {
+                let _ = waker.wake();
+            }
         }
+    }
+
+    /// Closes the loop's eventfd: nothing waits on it any more.
+    pub(crate) fn release_os_waker(&self) {
+        let waker = self
+            .os_waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(waker);
     }
 
     pub(crate) fn has_injected(&self) -> bool {
