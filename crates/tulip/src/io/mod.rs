@@ -24,4 +24,5 @@ pub(crate) mod reactor;
 mod registration;
 
 pub use mio::Interest;
+pub(crate) use registration::PollIo;
 pub use registration::Registration;

@@ -17,6 +17,11 @@ const TIMER_TOKEN: Token = Token(usize::MAX - 1);
 /// Readiness bits kept per registration.
 pub(crate) const READABLE: u8 = 0b01;
 pub(crate) const WRITABLE: u8 = 0b10;
+/// Sticky: the peer closed its sending side, or the connection is gone (`EPOLLRDHUP`,
+/// `EPOLLHUP`). Never cleared, so an owner that skips a read it believes would block still
+/// learns of end of stream, which brings no further edge. (Not set for a bare `EPOLLERR`: a
+/// datagram socket's ICMP error is reported once and then gone.)
+pub(crate) const READ_CLOSED: u8 = 0b100;
 
 #[derive(Debug, Default)]
 pub(crate) struct IoSlot {
@@ -97,6 +102,9 @@ impl Reactor {
                     let Some(slot) = self.slots.get_mut(key) else {
                         continue;
                     };
+                    if event.is_read_closed() {
+                        slot.readiness |= READ_CLOSED;
+                    }
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
                         slot.readiness |= READABLE;
                         wake.extend(slot.read_waker.take());

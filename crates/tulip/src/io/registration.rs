@@ -3,12 +3,12 @@ use std::future::poll_fn;
 use std::io;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use mio::event::Source;
 use mio::{Interest, Token};
 
-use super::reactor::{IoSlot, READABLE, WRITABLE};
+use super::reactor::{IoSlot, READ_CLOSED, READABLE, WRITABLE};
 use crate::runtime::context;
 use crate::runtime::shared::Shared;
 
@@ -98,26 +98,9 @@ impl Registration {
             if slot.readiness & bit != 0 {
                 return (true, None);
             }
-            let waker = if bit == READABLE {
-                &mut slot.read_waker
-            } else {
-                &mut slot.write_waker
-            };
-            match waker {
-                Some(w) if w.will_wake(cx.waker()) => (false, None),
-                _ => (false, waker.replace(cx.waker().clone())),
-            }
+            (false, Self::store_waker(slot, cx, bit))
         });
-        match polled {
-            Some((true, _)) => Poll::Ready(Ok(())),
-            Some((false, replaced)) => {
-                drop(replaced);
-                Poll::Pending
-            }
-            None => Poll::Ready(Err(io::Error::other(
-                "the I/O source is not registered with this thread's tulip loop (deregistered, or its loop closed)",
-            ))),
-        }
+        Self::finish(polled)
     }
 
     /// Ready when the source is readable (or at end of stream, or in error).
@@ -202,6 +185,65 @@ impl Registration {
     /// ```
     pub fn clear_write_ready(&self) {
         self.with_slot(|slot| slot.readiness &= !WRITABLE);
+    }
+
+    /// Takes readiness `bit`: Ready (and the bit cleared) if an event set it since it was last
+    /// cleared, else the waker is stored and this is Pending. The socket types use it when they
+    /// know the last operation drained the kernel buffer, so the next one waits for an edge
+    /// without a syscall that would only say `WouldBlock`.
+    #[inline]
+    pub(crate) fn poll_take_ready(&self, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
+        // End of stream brings no further edge: once seen, reads are always ready. (A write
+        // needs no such rule: every hang-up or error event also sets WRITABLE, and a write
+        // after one fails instead of coming back short.)
+        let closed = if bit == READABLE { READ_CLOSED } else { 0 };
+        let polled = self.with_slot(|slot| {
+            if slot.readiness & (bit | closed) != 0 {
+                slot.readiness &= !bit;
+                return (true, None);
+            }
+            (false, Self::store_waker(slot, cx, bit))
+        });
+        Self::finish(polled)
+    }
+
+    /// Clears readiness `bit` and stores the waker: call it right after an operation returned
+    /// `WouldBlock` (no event can arrive in between, both happen on the loop thread), so the
+    /// next edge wakes the task. Pending, or an error when the source is not registered here.
+    #[inline]
+    pub(crate) fn park(&self, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
+        let polled = self.with_slot(|slot| {
+            slot.readiness &= !bit;
+            (false, Self::store_waker(slot, cx, bit))
+        });
+        Self::finish(polled)
+    }
+
+    #[inline]
+    fn store_waker(slot: &mut IoSlot, cx: &mut Context<'_>, bit: u8) -> Option<Waker> {
+        let waker = if bit == READABLE {
+            &mut slot.read_waker
+        } else {
+            &mut slot.write_waker
+        };
+        match waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => waker.replace(cx.waker().clone()),
+        }
+    }
+
+    #[inline]
+    fn finish(polled: Option<(bool, Option<Waker>)>) -> Poll<io::Result<()>> {
+        match polled {
+            Some((true, _)) => Poll::Ready(Ok(())),
+            Some((false, replaced)) => {
+                // Dropped after the reactor's borrow ended: dropping a waker may free a task
+                // whose destructors use the reactor.
+                drop(replaced);
+                Poll::Pending
+            }
+            None => Poll::Ready(Err(not_registered())),
+        }
     }
 
     /// Runs `op` whenever the source is readable until it does not return `WouldBlock`.
@@ -292,7 +334,16 @@ impl Registration {
     /// });
     /// ```
     pub fn deregister(self, source: &mut (impl Source + ?Sized)) -> io::Result<()> {
-        self.deregistered.set(true);
+        self.release(source)
+    }
+
+    /// [`deregister`](Registration::deregister) through a shared reference, for owners that
+    /// deregister in their own `Drop` (the socket types): afterwards the registration is inert
+    /// and dropping it does nothing.
+    pub(crate) fn release(&self, source: &mut (impl Source + ?Sized)) -> io::Result<()> {
+        if self.deregistered.replace(true) {
+            return Ok(());
+        }
         let result = context::with_loop_of(&self.shared, |core| {
             let mut reactor = core.reactor.borrow_mut();
             let result = reactor.registry().deregister(source);
@@ -309,6 +360,12 @@ impl Registration {
     }
 }
 
+fn not_registered() -> io::Error {
+    io::Error::other(
+        "the I/O source is not registered with this thread's tulip loop (deregistered, or its loop closed)",
+    )
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         if self.deregistered.get() {
@@ -318,5 +375,191 @@ impl Drop for Registration {
             core.reactor.borrow_mut().slots.try_remove(self.key)
         });
         drop(slot);
+    }
+}
+
+/// A [`Registration`] for a socket, with the bookkeeping that lets its operations skip
+/// syscalls that could only say `WouldBlock`: the socket types in `net` are built on it.
+///
+/// An operation is tried first, before the reactor is consulted. When it returns `WouldBlock`,
+/// or — for byte streams — transfers fewer bytes than asked (the kernel buffer was drained or
+/// filled at that instant), the direction is marked *blocked*: its readiness bit is cleared and
+/// the next operation in that direction waits for a fresh edge from epoll instead of calling
+/// the kernel. Any data that arrives after that instant produces such an edge, so nothing is
+/// missed; a stale edge costs one extra syscall, never a lost wake-up.
+///
+/// Registered once for `READABLE | WRITABLE` and deregistered by [`PollIo::release`], which
+/// the owners call from their `Drop` before the descriptor closes.
+#[derive(Debug)]
+pub(crate) struct PollIo {
+    reg: Registration,
+    read_blocked: Cell<bool>,
+    write_blocked: Cell<bool>,
+}
+
+impl PollIo {
+    /// Registers `source` (non-blocking already) with the current loop, for both directions.
+    pub(crate) fn new(source: &mut (impl Source + ?Sized)) -> io::Result<PollIo> {
+        if !context::is_set() {
+            return Err(io::Error::other(
+                "a tulip socket must be created inside a tulip runtime (tulip::run, Runtime::block_on or a task)",
+            ));
+        }
+        Ok(PollIo {
+            reg: Registration::new(source, Interest::READABLE | Interest::WRITABLE)?,
+            read_blocked: Cell::new(false),
+            write_blocked: Cell::new(false),
+        })
+    }
+
+    #[inline]
+    fn dir(&self, bit: u8) -> &Cell<bool> {
+        if bit == READABLE {
+            &self.read_blocked
+        } else {
+            &self.write_blocked
+        }
+    }
+
+    /// Runs `op` (a read when `bit` is `READABLE`, a write when `WRITABLE`), waiting for
+    /// readiness only when the direction is blocked. `drained` says whether a successful result
+    /// proves the kernel buffer empty (reads) or full (writes).
+    #[inline]
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        bit: u8,
+        mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        let blocked = self.dir(bit);
+        if blocked.get() {
+            match self.reg.poll_take_ready(cx, bit) {
+                Poll::Ready(Ok(())) => blocked.set(false),
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        match op() {
+            Ok(r) => {
+                if drained(&r) {
+                    blocked.set(true);
+                }
+                Poll::Ready(Ok(r))
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                blocked.set(true);
+                // `park` is Pending unless the registration is gone: no event can have
+                // arrived since `op` ran, so there is nothing to retry.
+                match self.reg.park(cx, bit) {
+                    Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+                    _ => Poll::Pending,
+                }
+            }
+            Err(err) => Poll::Ready(Err(err)),
+        }
+    }
+
+    /// A byte-stream read of up to `want` bytes: a short read marks the direction blocked.
+    #[inline]
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        want: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, READABLE, op, |&n| n > 0 && n < want)
+    }
+
+    /// A byte-stream write of up to `want` bytes: a short write marks the direction blocked.
+    #[inline]
+    pub(crate) fn poll_write(
+        &self,
+        cx: &mut Context<'_>,
+        want: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, WRITABLE, op, |&n| n < want)
+    }
+
+    /// An operation whose success says nothing about what is left (accept, a datagram).
+    #[inline]
+    pub(crate) fn poll_op<R>(
+        &self,
+        cx: &mut Context<'_>,
+        bit: u8,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io(cx, bit, op, |_| false)
+    }
+
+    /// Runs `op` once without waiting; `WouldBlock` marks the direction blocked.
+    #[inline]
+    pub(crate) fn try_io<R>(
+        &self,
+        bit: u8,
+        op: impl FnOnce() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> io::Result<R> {
+        let blocked = self.dir(bit);
+        match op() {
+            Ok(r) => {
+                blocked.set(drained(&r));
+                Ok(r)
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                blocked.set(true);
+                self.reg.with_slot(|slot| slot.readiness &= !bit);
+                Err(err)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Ready when an operation in direction `bit` may succeed: at once unless the direction is
+    /// blocked, else at the next edge. May be spurious: the operation can still say
+    /// `WouldBlock`.
+    #[inline]
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
+        let blocked = self.dir(bit);
+        if blocked.get() {
+            std::task::ready!(self.reg.poll_take_ready(cx, bit))?;
+            blocked.set(false);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Read readiness for users (`readable()`): when the direction is not known to be drained,
+    /// `peek` (a non-consuming `MSG_PEEK` of one byte) settles it with one syscall instead of
+    /// answering "maybe" — so a fresh socket is not reported readable before data arrives.
+    pub(crate) fn poll_read_ready<R>(
+        &self,
+        cx: &mut Context<'_>,
+        peek: impl FnOnce() -> io::Result<R>,
+    ) -> Poll<io::Result<()>> {
+        if !self.read_blocked.get() {
+            match peek() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.clear(READABLE),
+                // Data, end of stream or an error: a read would not wait.
+                _ => return Poll::Ready(Ok(())),
+            }
+        }
+        self.poll_ready(cx, READABLE)
+    }
+
+    /// [`poll_ready`](PollIo::poll_ready) as a future.
+    pub(crate) async fn wait_ready(&self, bit: u8) -> io::Result<()> {
+        poll_fn(|cx| self.poll_ready(cx, bit)).await
+    }
+
+    /// Forgets readiness in direction `bit` (an operation just said `WouldBlock` or "not yet").
+    pub(crate) fn clear(&self, bit: u8) {
+        self.dir(bit).set(true);
+        self.reg.with_slot(|slot| slot.readiness &= !bit);
+    }
+
+    /// Deregisters `source`; owners call it from `Drop`, before the descriptor closes.
+    pub(crate) fn release(&self, source: &mut (impl Source + ?Sized)) -> io::Result<()> {
+        self.reg.release(source)
     }
 }
