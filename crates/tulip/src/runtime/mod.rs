@@ -28,6 +28,7 @@ pub(crate) mod core;
 pub(crate) mod exception;
 mod handle;
 pub(crate) mod shared;
+mod signal_handlers;
 
 use std::fmt;
 use std::future::Future;
@@ -305,6 +306,19 @@ impl fmt::Debug for Runtime {
 /// future completes, every task still pending is cancelled and allowed to unwind, then the
 /// loop is closed.
 ///
+/// # Ctrl+C
+///
+/// As in asyncio 3.11, the first Ctrl+C (`SIGINT`) while `future` runs cancels it: it is
+/// dropped where it waits, so its clean-up (destructors) runs; then every task still pending is
+/// cancelled and unwound, the loop closes, and the process exits with status 130, the status of
+/// a program Ctrl+C stopped. A second Ctrl+C during that clean-up exits at once. If the program
+/// handles Ctrl+C itself — a [`signal::ctrl_c`](crate::signal::ctrl_c) future, a
+/// [`signal::signal`](crate::signal::signal) stream for `SIGINT` or a
+/// [`Handle::add_signal_handler`] handler for it exists when the signal arrives — `future` is
+/// left alone. The hook is in place only while `run` runs, and not at all when `SIGINT` was
+/// ignored when the process started (started in the background by a shell, or under
+/// `trap '' INT`). See [`crate::signal`].
+///
 /// # Panics
 ///
 /// When the OS cannot provide a loop (out of file descriptors), or when called from inside a
@@ -334,9 +348,11 @@ pub fn run<F: Future>(future: F) -> F::Output {
         Ok(rt) => rt,
         Err(err) => panic!("tulip::run could not create an event loop: {err}"),
     };
-    let output = rt.block_on(future);
+    let hook = crate::signal::interrupt::Hook::install();
+    let output = rt.block_on(hook.guard(future));
+    hook.cleaning_up();
     rt.close();
-    output
+    hook.finish(output)
 }
 
 /// The default debug-mode threshold: a poll longer than this is reported (asyncio's
