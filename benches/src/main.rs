@@ -7,6 +7,8 @@
 //!
 //! No scenario named runs them all; `--quick` runs every scenario at a tenth of its size;
 //! `--only` and `--reps` narrow a run down for profiling one runtime.
+//! The network scenarios (`echo`, `c10k`, `connect_rate`, in `src/net/`) run only when named;
+//! `tulip-bench --serve KIND` is the echo server they start.
 
 #![deny(unsafe_code)]
 
@@ -14,10 +16,13 @@
 #[allow(unsafe_code)]
 mod alloc;
 mod as_completed;
+mod fs;
 mod gather;
 mod gather_sleep;
 mod lock_contention;
+mod net;
 mod ping_pong;
+mod process;
 mod queue_pc;
 mod report;
 mod runtimes;
@@ -44,6 +49,8 @@ pub(crate) struct Options {
     pub(crate) reps: usize,
     /// The runtimes measured, in rotation order.
     pub(crate) runtimes: Vec<Runtime>,
+    /// Options of the network scenarios.
+    pub(crate) net: net::NetOptions,
 }
 
 impl Options {
@@ -56,7 +63,7 @@ impl Options {
 /// A scenario: its command-line name and the function that measures it.
 type Scenario = (&'static str, fn(&Options) -> Vec<Table>);
 
-const SCENARIOS: [Scenario; 11] = [
+const SCENARIOS: [Scenario; 12] = [
     ("spawn_join", spawn_join::run),
     ("ping_pong", ping_pong::run),
     ("timers", timers::run),
@@ -68,16 +75,29 @@ const SCENARIOS: [Scenario; 11] = [
     ("lock_contention", lock_contention::run),
     ("semaphore", semaphore::run),
     ("to_thread", to_thread::run),
+    ("process", process::run),
+];
+
+/// Scenarios run only when named: they take minutes and start server processes (`src/net/`).
+const ON_REQUEST: [Scenario; 4] = [
+    ("echo", net::echo),
+    ("c10k", net::c10k),
+    ("connect_rate", net::connect_rate),
+    // tokio::fs takes about a minute per run here (a pool hop per line).
+    ("fs", fs::run),
 ];
 
 fn usage() -> String {
     let names: Vec<_> = SCENARIOS.iter().map(|(name, _)| *name).collect();
+    let on_request: Vec<_> = ON_REQUEST.iter().map(|(name, _)| *name).collect();
     let runtimes: Vec<_> = Runtime::ALL.iter().map(|r| r.key()).collect();
     format!(
         "usage: tulip-bench [scenario...] [--quick] [--only RUNTIME,...] [--reps N]\n\
-         scenarios: {}\nruntimes: {}",
+         scenarios: {}\nonly when named: {}\nruntimes: {}\n{}",
         names.join(", "),
-        runtimes.join(", ")
+        on_request.join(", "),
+        runtimes.join(", "),
+        net::NetOptions::usage()
     )
 }
 
@@ -87,6 +107,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Vec<Scenario>, Optio
         quick: false,
         reps: REPS,
         runtimes: Runtime::ALL.to_vec(),
+        net: net::NetOptions::default(),
     };
     let mut chosen = Vec::new();
     while let Some(arg) = args.next() {
@@ -95,6 +116,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Vec<Scenario>, Optio
             "--reps" => {
                 let n = args.next().and_then(|n| n.parse().ok()).filter(|&n| n > 0);
                 options.reps = n.ok_or("--reps takes a positive number")?;
+                options.net.reps = Some(options.reps);
             }
             "--only" => {
                 let list = args.next().ok_or("--only takes a list of runtimes")?;
@@ -103,7 +125,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Vec<Scenario>, Optio
                     .map(|key| Runtime::from_key(key).ok_or(format!("unknown runtime `{key}`")))
                     .collect::<Result<_, _>>()?;
             }
-            name => match SCENARIOS.iter().find(|(n, _)| *n == name) {
+            net if net::NetOptions::takes(net) => options.net.set(net, args.next())?,
+            name => match SCENARIOS
+                .iter()
+                .chain(&ON_REQUEST)
+                .find(|(n, _)| *n == name)
+            {
                 Some(scenario) => chosen.push(*scenario),
                 None => return Err(format!("unknown scenario or option `{name}`")),
             },
@@ -117,6 +144,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Vec<Scenario>, Optio
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--serve") {
+        return net::serve::main(&args[1..]);
+    }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("{}", usage());
         return ExitCode::SUCCESS;

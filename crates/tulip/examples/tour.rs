@@ -3,6 +3,9 @@
 //! headers it prints exactly what the programs print on their own (`chained` with the seed's
 //! arguments `9 6 3`, the others with their defaults).
 
+// Each crawler stage declares the local test site it fetches from, as it must to build alone.
+#![allow(clippy::duplicate_mod)]
+
 #[allow(dead_code)]
 #[path = "aiofiles_append.rs"]
 mod aiofiles_append;
@@ -16,11 +19,26 @@ mod callbacks;
 #[path = "chained.rs"]
 mod chained;
 #[allow(dead_code)]
+#[path = "chat.rs"]
+mod chat;
+#[allow(dead_code)]
 #[path = "countasync.rs"]
 mod countasync;
 #[allow(dead_code)]
 #[path = "countsync.rs"]
 mod countsync;
+#[allow(dead_code)]
+#[path = "crawler_blocking.rs"]
+mod crawler_blocking;
+#[allow(dead_code)]
+#[path = "crawler_callbacks.rs"]
+mod crawler_callbacks;
+#[allow(dead_code)]
+#[path = "crawler_coroutines.rs"]
+mod crawler_coroutines;
+#[allow(dead_code)]
+#[path = "echo.rs"]
+mod echo;
 #[allow(dead_code)]
 #[path = "executors.rs"]
 mod executors;
@@ -42,6 +60,9 @@ mod prodcons;
 #[allow(dead_code)]
 #[path = "rand.rs"]
 mod rand;
+#[allow(dead_code)]
+#[path = "subprocess_pipeline.rs"]
+mod subprocess_pipeline;
 #[allow(dead_code)]
 #[path = "sync_condition.rs"]
 mod sync_condition;
@@ -109,4 +130,16 @@ fn main() {
     file_copy::run();
     header("aiofiles_append");
     aiofiles_append::run();
+    header("subprocess_pipeline");
+    subprocess_pipeline::run();
+    header("echo");
+    echo::run();
+    header("chat");
+    chat::run();
+    header("crawler_blocking");
+    crawler_blocking::run();
+    header("crawler_callbacks");
+    crawler_callbacks::run();
+    header("crawler_coroutines");
+    crawler_coroutines::run();
 }

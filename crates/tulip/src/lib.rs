@@ -14,6 +14,11 @@
 //! | `Queue`, `LifoQueue`, `PriorityQueue` | [`queue`] |
 //! | `Lock`, `Event`, `Condition`, `Semaphore`, `Barrier`, `Future` | [`sync`] |
 //! | `to_thread`, `run_in_executor`, `ThreadPoolExecutor` | [`to_thread`], [`runtime::Handle::run_in_executor`], [`blocking::ThreadPool`] |
+//! | `open_connection`, `start_server`, `StreamReader`, `StreamWriter` | [`net::open_connection`], [`net::start_server`], [`net::StreamReader`], [`net::StreamWriter`] |
+//! | sockets, `loop.getaddrinfo`, `ssl=` | [`net::TcpStream`], [`net::TcpListener`], [`net::UdpSocket`], [`net::UnixStream`], [`net::lookup_host`], [`net::TlsConnector`] |
+//! | `create_subprocess_exec` / `_shell`, `communicate` | [`process::Command`], [`process::Child`] |
+//! | `loop.add_signal_handler`, `KeyboardInterrupt` | [`runtime::Handle::add_signal_handler`], [`signal::ctrl_c`], [`signal::signal`] |
+//! | `aiofiles.open` | [`fs::File`], [`fs::read_to_string`], [`fs::append`], … |
 //! | `PYTHONASYNCIODEBUG=1` | `TULIP_DEBUG=1` |
 //!
 //! ```

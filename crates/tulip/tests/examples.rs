@@ -187,6 +187,12 @@ fn tour_prints_every_program_in_order_under_a_header() {
         ("executors", &[]),
         ("file_copy", &[]),
         ("aiofiles_append", &[]),
+        ("subprocess_pipeline", &[]),
+        ("echo", &[]),
+        ("chat", &[]),
+        ("crawler_blocking", &[]),
+        ("crawler_callbacks", &[]),
+        ("crawler_coroutines", &[]),
     ];
     let expected = programs
         .iter()

@@ -472,16 +472,18 @@ fn a_dropped_file_loses_nothing_after_the_loop_closes() {
         drop(file);
         // A task cancelled when the loop closes, holding a file with pending data.
         let in_task = in_task2.clone();
+        let (written, wrote) = tulip::sync::oneshot::channel::<()>();
         tulip::spawn(async move {
             let mut file = File::create(&in_task).await.unwrap();
             file.write_all(b"written by a task that never finished\n")
                 .await
                 .unwrap();
+            written.set_result(()).unwrap();
             std::future::pending::<()>().await;
         })
         .detach();
-        tulip::task::yield_now().await;
-        tulip::task::yield_now().await;
+        // The task has its data buffered (not yet written) when the loop closes.
+        wrote.await.unwrap();
         // A file that leaves the loop and is dropped after it closed.
         let mut file = File::create(&outside2).await.unwrap();
         file.write_all(b"dropped outside the loop").await.unwrap();
@@ -501,20 +503,31 @@ fn a_dropped_file_loses_nothing_after_the_loop_closes() {
     );
 }
 
-#[tulip::test]
-async fn a_cancelled_read_keeps_its_data_for_the_next_read() {
+#[test]
+fn a_cancelled_read_keeps_its_data_for_the_next_read() {
     let dir = TempDir::new("cancel-read");
     let path = dir.join("f.txt");
     std::fs::write(&path, "abcdef").unwrap();
-    let mut file = File::open(&path).await.unwrap();
-    let mut buf = [0; 3];
-    {
-        // Poll the read once (it starts a pool job), then drop it.
-        let read = file.read(&mut buf);
-        let mut read = std::pin::pin!(read);
-        let first = futures_lite::future::poll_once(&mut read).await;
-        assert!(first.is_none(), "a read of a fresh file goes to the pool");
-    }
-    file.read_exact(&mut buf).await.unwrap();
-    assert_eq!(&buf, b"abc");
+    // One pool thread, kept busy, so the read's job is certainly still queued when the read is
+    // dropped.
+    let mut rt = tulip::Runtime::builder()
+        .thread_pool_size(1)
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let mut file = File::open(&path).await.unwrap();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let blocker = tulip::to_thread(move || wait.recv());
+        let mut buf = [0; 3];
+        {
+            let read = file.read(&mut buf);
+            let mut read = std::pin::pin!(read);
+            let first = futures_lite::future::poll_once(&mut read).await;
+            assert!(first.is_none(), "the read waits for the busy pool");
+        }
+        release.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        file.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"abc");
+    });
 }
