@@ -1,0 +1,58 @@
+//! The seed's `test5.py` (`004_…`): `test4` with every request inside one shared
+//! `asyncio.Lock`. Only the task holding the lock can make its request, so the three run
+//! one after another again: three seconds.
+//!
+//! ```text
+//! $ cargo run -p tulip-http --example test5 -- [--url http://127.0.0.1:8000/]
+//! response {'msg': 'ok'}
+//! response {'msg': 'ok'}
+//! response {'msg': 'ok'}
+//! [0, 1, 2]
+//! took 3.00 s
+//! ```
+//!
+//! Without `--url` the service runs inside the program on tulip's test clock (see `web.rs`).
+
+#[allow(dead_code)]
+#[path = "web.rs"]
+mod web;
+
+use tulip::sync::Lock;
+use tulip::time::Instant;
+use tulip_http::ClientSession;
+use web::client::{py, secs};
+
+/// The seed's module-level `lock = asyncio.Lock()`.
+static LOCK: Lock = Lock::new();
+
+async fn fetch(session: ClientSession, url: String, id: usize) -> usize {
+    // `async with lock:` around the whole request.
+    let _guard = LOCK.lock().await;
+    let response = session.get(&url).send().await.expect("GET");
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    println!("response {}", py(&body));
+    id
+}
+
+async fn program(workers: usize, url: String) {
+    let start = Instant::now();
+    let session = ClientSession::new();
+    let futures: Vec<_> = (0..workers)
+        .map(|id| tulip::spawn(fetch(session.clone(), url.clone(), id)))
+        .collect();
+    let rets = tulip::combine::try_gather_all(futures)
+        .await
+        .expect("no request task fails");
+    println!("{rets:?}");
+    session.close().await;
+    println!("took {} s", secs(start));
+}
+
+/// The program against the service started in-process (what the tour runs).
+pub(crate) fn run() {
+    web::client::in_process(web::client::seeded_router, "/", |url| program(3, url));
+}
+
+fn main() {
+    web::client::main("test5", run, |url| program(3, url));
+}

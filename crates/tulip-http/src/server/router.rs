@@ -1,0 +1,518 @@
+//! [`Router`]: method + path pattern → handler.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use http::Method;
+use http::header::HeaderValue;
+
+use super::request::Request;
+use super::response::{IntoResponse, Response};
+
+/// A handler with its types erased: what the router stores.
+pub(crate) type Handler = Rc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response>>>>;
+
+/// Maps requests to handlers by method and path pattern: aiohttp's `web.RouteTableDef` /
+/// `app.router.add_get`, FastAPI's `@app.get(...)`.
+///
+/// Patterns are [matchit]'s: `/users/{id}` captures one segment as `id`, `/static/{*path}`
+/// captures the rest of the path; a static segment wins over a capture where both match. A
+/// handler is any `Fn(Request) -> impl Future<Output = impl IntoResponse>`, an `async fn`
+/// or a closure returning an `async` block; nothing needs to be `Send`, as everything runs on
+/// the loop's thread.
+///
+/// What the server answers by itself:
+/// - `404 Not Found` for a path no pattern matches (unless a [`fallback`](Router::fallback)
+///   is set);
+/// - `405 Method Not Allowed`, with an `Allow` header listing the methods that are routed,
+///   for a matching path and a method without a handler;
+/// - `HEAD` with the `GET` handler's status and headers and no body, where no `HEAD` handler
+///   is routed.
+///
+/// # Examples
+///
+/// ```
+/// use tulip_http::StatusCode;
+/// use tulip_http::server::{Json, Request, Router};
+///
+/// async fn index(_req: Request) -> Json<serde_json::Value> {
+///     Json(serde_json::json!({"msg": "ok"}))
+/// }
+///
+/// let router = Router::new()
+///     .get("/", index)
+///     .get("/users/{id}", |req: Request| async move {
+///         format!("user {}", req.param("id").unwrap_or_default())
+///     })
+///     .post("/users", |_req| async { StatusCode::CREATED })
+///     .fallback(|req: Request| async move {
+///         (StatusCode::NOT_FOUND, format!("nothing at {}", req.path()))
+///     });
+/// # let _ = router;
+/// ```
+pub struct Router {
+    matcher: matchit::Router<usize>,
+    endpoints: Vec<Endpoint>,
+    /// Pattern → index in `endpoints`, to add methods to a path routed before.
+    by_pattern: HashMap<String, usize>,
+    fallback: Option<Handler>,
+}
+
+struct Endpoint {
+    pattern: String,
+    methods: Vec<(Method, Handler)>,
+}
+
+/// Where a request goes.
+pub(crate) enum Dispatch {
+    /// To this handler, with these path parameters.
+    Handler {
+        handler: Handler,
+        params: Vec<(String, String)>,
+    },
+    /// No pattern matches the path.
+    NotFound,
+    /// The path matches, the method has no handler; the value lists those that do.
+    MethodNotAllowed(HeaderValue),
+}
+
+impl Router {
+    /// A router with no routes: every request gets `404 Not Found`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let router = tulip_http::server::Router::new();
+    /// # let _ = router;
+    /// ```
+    pub fn new() -> Router {
+        Router {
+            matcher: matchit::Router::new(),
+            endpoints: Vec::new(),
+            by_pattern: HashMap::new(),
+            fallback: None,
+        }
+    }
+
+    /// Routes `method` requests for `path` to `handler`.
+    ///
+    /// # Panics
+    ///
+    /// When `path` is not a valid pattern (it must start with `/`; a capture is `{name}` or
+    /// `{*name}`, the latter only at the end), conflicts with a pattern routed before (as
+    /// `/{a}` and `/{b}` do), or has a handler for `method` already. These are mistakes in
+    /// the program, found the first time it runs; [`try_route`](Router::try_route) returns
+    /// them as a [`RouteError`] instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip_http::Method;
+    /// use tulip_http::server::Router;
+    ///
+    /// let router = Router::new().route(Method::OPTIONS, "/", |_req| async { "GET, OPTIONS" });
+    /// # let _ = router;
+    /// ```
+    pub fn route<H, F, R>(self, method: Method, path: &str, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        match self.try_route(method, path, handler) {
+            Ok(router) => router,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// Routes `method` requests for `path` to `handler`, or says why it cannot.
+    ///
+    /// # Errors
+    ///
+    /// A [`RouteError`] naming the pattern when it is invalid, conflicts with one routed
+    /// before, or already has a handler for `method`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip_http::Method;
+    /// use tulip_http::server::Router;
+    ///
+    /// let router = Router::new().get("/{name}", |_req| async { "hi" });
+    /// let err = router
+    ///     .try_route(Method::GET, "/{other}", |_req| async { "hello" })
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("/{other}"));
+    /// ```
+    pub fn try_route<H, F, R>(
+        mut self,
+        method: Method,
+        path: &str,
+        handler: H,
+    ) -> Result<Router, RouteError>
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        let index = match self.by_pattern.get(path) {
+            Some(&index) => index,
+            None => {
+                let index = self.endpoints.len();
+                self.matcher.insert(path, index).map_err(|err| RouteError {
+                    pattern: path.to_owned(),
+                    problem: err.to_string(),
+                })?;
+                self.endpoints.push(Endpoint {
+                    pattern: path.to_owned(),
+                    methods: Vec::new(),
+                });
+                self.by_pattern.insert(path.to_owned(), index);
+                index
+            }
+        };
+        let endpoint = &mut self.endpoints[index];
+        if endpoint.methods.iter().any(|(m, _)| *m == method) {
+            return Err(RouteError {
+                pattern: endpoint.pattern.clone(),
+                problem: format!("it has a {method} handler already"),
+            });
+        }
+        endpoint.methods.push((method, erase(handler)));
+        Ok(self)
+    }
+
+    /// Routes `GET` (and so `HEAD`) requests for `path` to `handler`.
+    ///
+    /// # Panics
+    ///
+    /// As [`route`](Router::route).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let router = tulip_http::server::Router::new().get("/", |_req| async { "hello" });
+    /// # let _ = router;
+    /// ```
+    pub fn get<H, F, R>(self, path: &str, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        self.route(Method::GET, path, handler)
+    }
+
+    /// Routes `POST` requests for `path` to `handler`.
+    ///
+    /// # Panics
+    ///
+    /// As [`route`](Router::route).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip_http::server::{Request, Router};
+    ///
+    /// let router = Router::new().post("/echo", |req: Request| async move { req.body().await });
+    /// # let _ = router;
+    /// ```
+    pub fn post<H, F, R>(self, path: &str, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        self.route(Method::POST, path, handler)
+    }
+
+    /// Routes `PUT` requests for `path` to `handler`.
+    ///
+    /// # Panics
+    ///
+    /// As [`route`](Router::route).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip_http::StatusCode;
+    ///
+    /// let router = tulip_http::server::Router::new()
+    ///     .put("/items/{id}", |_req| async { StatusCode::NO_CONTENT });
+    /// # let _ = router;
+    /// ```
+    pub fn put<H, F, R>(self, path: &str, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        self.route(Method::PUT, path, handler)
+    }
+
+    /// Routes `PATCH` requests for `path` to `handler`.
+    ///
+    /// # Panics
+    ///
+    /// As [`route`](Router::route).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let router = tulip_http::server::Router::new()
+    ///     .patch("/items/{id}", |_req| async { "patched" });
+    /// # let _ = router;
+    /// ```
+    pub fn patch<H, F, R>(self, path: &str, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        self.route(Method::PATCH, path, handler)
+    }
+
+    /// Routes `DELETE` requests for `path` to `handler`.
+    ///
+    /// # Panics
+    ///
+    /// As [`route`](Router::route).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip_http::StatusCode;
+    ///
+    /// let router = tulip_http::server::Router::new()
+    ///     .delete("/items/{id}", |_req| async { StatusCode::NO_CONTENT });
+    /// # let _ = router;
+    /// ```
+    pub fn delete<H, F, R>(self, path: &str, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        self.route(Method::DELETE, path, handler)
+    }
+
+    /// Routes `HEAD` requests for `path` to `handler`, in place of the `GET` handler's
+    /// answer without its body. Whatever body it returns is not sent.
+    ///
+    /// # Panics
+    ///
+    /// As [`route`](Router::route).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let router = tulip_http::server::Router::new()
+    ///     .get("/big", |_req| async { vec![0u8; 1 << 20] })
+    ///     .head("/big", |_req| async { [("content-length", "1048576")] });
+    /// # let _ = router;
+    /// ```
+    pub fn head<H, F, R>(self, path: &str, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        self.route(Method::HEAD, path, handler)
+    }
+
+    /// Answers requests whose path no pattern matches with `handler` instead of `404 Not
+    /// Found` (a path that matches with the wrong method still gets `405`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip_http::StatusCode;
+    /// use tulip_http::server::{Request, Router};
+    ///
+    /// let router = Router::new().fallback(|req: Request| async move {
+    ///     (StatusCode::NOT_FOUND, format!("no page at {}", req.path()))
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn fallback<H, F, R>(mut self, handler: H) -> Router
+    where
+        H: Fn(Request) -> F + 'static,
+        F: Future<Output = R> + 'static,
+        R: IntoResponse,
+    {
+        self.fallback = Some(erase(handler));
+        self
+    }
+
+    /// Where a `method` request for `path` goes.
+    pub(crate) fn dispatch(&self, method: &Method, path: &str) -> Dispatch {
+        let Ok(found) = self.matcher.at(path) else {
+            return match &self.fallback {
+                Some(handler) => Dispatch::Handler {
+                    handler: handler.clone(),
+                    params: Vec::new(),
+                },
+                None => Dispatch::NotFound,
+            };
+        };
+        let endpoint = &self.endpoints[*found.value];
+        let handler = endpoint.handler(method).or_else(|| {
+            // HEAD is GET without the body; the server drops the body.
+            (*method == Method::HEAD)
+                .then(|| endpoint.handler(&Method::GET))
+                .flatten()
+        });
+        match handler {
+            Some(handler) => Dispatch::Handler {
+                handler: handler.clone(),
+                params: found
+                    .params
+                    .iter()
+                    .map(|(name, value)| (name.to_owned(), percent_decode(value)))
+                    .collect(),
+            },
+            None => Dispatch::MethodNotAllowed(endpoint.allow()),
+        }
+    }
+}
+
+impl Endpoint {
+    fn handler(&self, method: &Method) -> Option<&Handler> {
+        self.methods
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, handler)| handler)
+    }
+
+    /// The `Allow` header: the routed methods, with `HEAD` where `GET` is routed.
+    fn allow(&self) -> HeaderValue {
+        let mut methods: Vec<&str> = self.methods.iter().map(|(m, _)| m.as_str()).collect();
+        if methods.contains(&"GET") && !methods.contains(&"HEAD") {
+            methods.push("HEAD");
+        }
+        // Method names are tokens, so the list is always a valid header value.
+        HeaderValue::from_str(&methods.join(", ")).unwrap_or(HeaderValue::from_static(""))
+    }
+}
+
+impl Default for Router {
+    fn default() -> Router {
+        Router::new()
+    }
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let routes: Vec<String> = self
+            .endpoints
+            .iter()
+            .flat_map(|e| {
+                e.methods
+                    .iter()
+                    .map(move |(m, _)| format!("{m} {}", e.pattern))
+            })
+            .collect();
+        f.debug_struct("Router")
+            .field("routes", &routes)
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+/// Boxes a handler's future and converts its output, so handlers of every type fit one table.
+fn erase<H, F, R>(handler: H) -> Handler
+where
+    H: Fn(Request) -> F + 'static,
+    F: Future<Output = R> + 'static,
+    R: IntoResponse,
+{
+    Rc::new(move |req| {
+        let future = handler(req);
+        Box::pin(async move { future.await.into_response() })
+    })
+}
+
+/// `%xx` escapes decoded; a result that is not UTF-8 keeps U+FFFD for the bad bytes.
+pub(crate) fn percent_decode(raw: &str) -> String {
+    if !raw.contains('%') {
+        return raw.to_owned();
+    }
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A route that could not be added: an invalid pattern, one that conflicts with an earlier
+/// one, or a method routed twice for one pattern.
+///
+/// # Examples
+///
+/// ```
+/// use tulip_http::Method;
+/// use tulip_http::server::Router;
+///
+/// let err = Router::new()
+///     .try_route(Method::GET, "no-slash/{", |_req| async { "" })
+///     .unwrap_err();
+/// assert_eq!(err.pattern(), "no-slash/{");
+/// ```
+#[derive(Debug, Clone)]
+pub struct RouteError {
+    pattern: String,
+    problem: String,
+}
+
+impl RouteError {
+    /// The pattern that was refused.
+    ///
+    /// # Examples
+    ///
+    /// See [`RouteError`].
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+}
+
+impl fmt::Display for RouteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot route {:?}: {}", self.pattern, self.problem)
+    }
+}
+
+impl StdError for RouteError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_keeps_what_is_not_an_escape() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
+}
