@@ -1,0 +1,658 @@
+//! The crawl: input URLs in, pages fetched concurrently, links out.
+//!
+//! The seed's counterpart is `bulk_crawl_and_write()` with `write_one()`: one session, one task
+//! per URL, `asyncio.gather` over them all. A recursive crawl cannot make all its tasks up
+//! front, so here one coordinating loop ([`crawl_with`]) runs the crawl:
+//!
+//! 1. it [claims](Frontier::claim) ready jobs from the [`Frontier`] — as many as `--limit`
+//!    leaves room for — and spawns one task per job; a task fetches its page (following
+//!    redirects itself, hop by hop, each target checked against the seen-set and the scope, so
+//!    nothing is fetched twice and a loop is caught), and queues the outcome;
+//! 2. it takes the outcomes in batches: hands each page's lines to the [`OutputWriter`],
+//!    records the graph, pushes all the new in-scope links of the batch to the frontier in one
+//!    call and completes the batch's jobs in another;
+//! 3. it waits for the next outcome, the end of a host's politeness delay, or Ctrl+C.
+//!
+//! Ctrl+C (when [`Config::handle_ctrl_c`]) stops claiming, cancels the pages in flight (they
+//! were not written, so `--resume` fetches them again), and then finishes as a normal end does:
+//! the output is flushed and closed, the graph written, the summary returned with
+//! [`Summary::interrupted`] set.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::rc::Rc;
+//! use areq::crawler::{Config, crawl};
+//! use areq::demo::{DemoConfig, DemoSite, serve};
+//!
+//! # let dir = std::env::temp_dir().join(format!("areq-doc-crawl-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! tulip::run(async {
+//!     let site = Rc::new(DemoSite::new(DemoConfig { pages: 20, ..Default::default() }));
+//!     let server = serve(site, "127.0.0.1:0").await.unwrap();
+//!     let mut config = Config::new(dir.join("found.tsv"));
+//!     config.urls = vec![server.base_url().join("/page/0").unwrap()];
+//!     config.depth = 1;
+//!     config.same_host = true;
+//!     let summary = crawl(&config).await.unwrap();
+//!     assert!(summary.pages > 1);
+//!     server.shutdown().await;
+//! });
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use std::collections::HashMap;
+use std::future::pending;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_lite::future;
+use tulip::queue::Queue;
+use tulip::signal::CtrlC;
+use tulip::task::Task;
+use tulip::time::Instant;
+use url::Url;
+
+use crate::error::Error;
+use crate::fetch::{FailureKind, FetchConfig, FetchError, Fetched, Fetcher};
+use crate::frontier::{Completion, Frontier, FrontierConfig, Job, MemoryFrontier};
+use crate::graph::{GraphFormat, LinkGraph};
+use crate::input;
+use crate::output::{self, OutputWriter};
+use crate::progress::{Progress, Summary};
+use crate::robots::RobotsCache;
+use crate::scope::Scope;
+
+/// Jobs claimed from the frontier in one call, at most.
+const CLAIM_BATCH: usize = 256;
+
+/// Redirects followed in a row, at most (aiohttp's default is 10).
+const MAX_REDIRECTS: usize = 10;
+
+/// Everything a crawl needs to know. [`Config::new`] gives the seed's behaviour: fetch the
+/// listed URLs, write their links, follow nothing.
+///
+/// # Examples
+///
+/// ```
+/// let config = areq::crawler::Config::new("foundurls.txt".into());
+/// assert_eq!(config.depth, 0);
+/// assert_eq!(config.fetch.limit, 100);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file of input URLs (`urls.txt`), read if [`urls`](Config::urls) is empty.
+    pub input: Option<PathBuf>,
+    /// Input URLs given directly (used instead of the file when not empty).
+    pub urls: Vec<Url>,
+    /// The output file (`foundurls.txt`).
+    pub output: PathBuf,
+    /// How requests are made: limits, timeout, retries, body limit.
+    pub fetch: FetchConfig,
+    /// Follow links up to this many levels from the input URLs (0: the seed's behaviour).
+    pub depth: u32,
+    /// Follow only links to the input URLs' hosts (and allowed domains).
+    pub same_host: bool,
+    /// Follow links within these domains (and their subdomains).
+    pub allow_domains: Vec<String>,
+    /// Never fetch URLs matching these regular expressions.
+    pub exclude: Vec<String>,
+    /// Stop claiming new pages after this many.
+    pub max_pages: Option<u64>,
+    /// Obey each origin's `robots.txt`.
+    pub respect_robots: bool,
+    /// At least this long between two requests to one host.
+    pub delay: Duration,
+    /// Write the link graph here (`.dot` or `.graphml`).
+    pub graph: Option<PathBuf>,
+    /// Append to an existing output and skip the pages it lists as sources.
+    pub resume: bool,
+    /// Show a progress bar (when stderr is a terminal).
+    pub progress: bool,
+    /// Stop cleanly on Ctrl+C (the program handles `SIGINT` while the crawl runs).
+    pub handle_ctrl_c: bool,
+}
+
+impl Config {
+    /// The seed's defaults, writing to `output`: input from `urls.txt`, depth 0, limit 100, no
+    /// per-host limit, 30 s timeout, 2 retries, 10 MiB body limit, no progress bar, Ctrl+C not
+    /// handled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = areq::crawler::Config::new("out.tsv".into());
+    /// assert_eq!(config.input.as_deref(), Some(std::path::Path::new("urls.txt")));
+    /// ```
+    pub fn new(output: PathBuf) -> Config {
+        Config {
+            input: Some(PathBuf::from("urls.txt")),
+            urls: Vec::new(),
+            output,
+            fetch: FetchConfig::default(),
+            depth: 0,
+            same_host: false,
+            allow_domains: Vec::new(),
+            exclude: Vec::new(),
+            max_pages: None,
+            respect_robots: false,
+            delay: Duration::ZERO,
+            graph: None,
+            resume: false,
+            progress: false,
+            handle_ctrl_c: false,
+        }
+    }
+}
+
+/// Crawls with the in-memory frontier. See [`crawl_with`].
+///
+/// # Errors
+///
+/// As [`crawl_with`].
+///
+/// # Examples
+///
+/// See the [module docs](self).
+pub async fn crawl(config: &Config) -> Result<Summary, Error> {
+    let frontier = MemoryFrontier::new(FrontierConfig {
+        per_host: config.fetch.per_host,
+        delay: config.delay,
+    });
+    crawl_with(config, frontier).await
+}
+
+/// What one page task hands back.
+#[derive(Debug)]
+struct Outcome {
+    id: u64,
+    job: Job,
+    /// The responses, in order (more than one when redirects were followed).
+    hops: Vec<Fetched>,
+    error: Option<FetchError>,
+    robots_blocked: bool,
+}
+
+/// What page tasks share.
+struct Shared<F> {
+    fetcher: Fetcher,
+    frontier: F,
+    scope: Scope,
+    robots: Option<RobotsCache>,
+}
+
+/// Crawls as `config` says, with `frontier` as the record of what to fetch and what was seen
+/// (it may already hold state from an earlier run). Must run on a tulip loop.
+///
+/// # Errors
+///
+/// [`Error`] when the input cannot be read, the output or graph cannot be written, an option
+/// is invalid, or the frontier fails. Pages that fail are not errors: they are logged and
+/// counted in the [`Summary`].
+///
+/// # Examples
+///
+/// ```
+/// use areq::crawler::{Config, crawl_with};
+/// use areq::frontier::{FrontierConfig, MemoryFrontier};
+///
+/// # let dir = std::env::temp_dir().join(format!("areq-doc-crawlwith-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// tulip::run(async {
+///     let mut config = Config::new(dir.join("out.tsv"));
+///     config.input = Some(dir.join("missing-urls.txt"));
+///     let frontier = MemoryFrontier::new(FrontierConfig::default());
+///     let err = crawl_with(&config, frontier).await.unwrap_err();
+///     assert!(err.to_string().contains("missing-urls.txt"));
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub async fn crawl_with<F: Frontier + 'static>(
+    config: &Config,
+    frontier: F,
+) -> Result<Summary, Error> {
+    let started = Instant::now();
+    validate(config)?;
+    let mut summary = Summary {
+        output: config.output.clone(),
+        graph: config.graph.clone(),
+        ..Summary::default()
+    };
+    let seeds = if config.urls.is_empty() {
+        let path = config.input.clone().unwrap_or_else(|| "urls.txt".into());
+        let input = input::read_urls(&path).await?;
+        summary.bad_input_lines = input.rejected.len() as u64;
+        input.urls
+    } else {
+        config.urls.clone()
+    };
+    let scope = build_scope(config, &seeds)?;
+    let mut graph = config.graph.as_ref().map(|_| LinkGraph::default());
+
+    let resumed = if config.resume {
+        output::load_existing(&config.output).await?
+    } else {
+        None
+    };
+    let writer = if config.resume {
+        OutputWriter::append(&config.output).await?
+    } else {
+        OutputWriter::create(&config.output).await?
+    };
+    let mut jobs: Vec<Job> = Vec::new();
+    match &resumed {
+        Some(state) => {
+            summary.resumed = state.sources.len() as u64;
+            if state.truncated > 0 {
+                tracing::warn!(
+                    "Removed a cut-off last line ({} bytes) from {}",
+                    state.truncated,
+                    config.output.display()
+                );
+            }
+            tracing::info!(
+                "Resuming: {} pages already crawled in {}",
+                state.sources.len(),
+                config.output.display()
+            );
+            let done: Vec<Url> = state
+                .sources
+                .iter()
+                .filter_map(|s| Url::parse(s).ok())
+                .collect();
+            frontier.mark_seen(&done).await?;
+            if let Some(graph) = &mut graph {
+                for (source, link) in &state.edges {
+                    if let (Ok(s), Ok(l)) = (Url::parse(source), Url::parse(link)) {
+                        graph.add_links(&s, &[l]);
+                    }
+                }
+            }
+            jobs.extend(seeds.iter().cloned().map(Job::seed));
+            jobs.extend(resume_jobs(config, &scope, &seeds, state));
+        }
+        None => jobs.extend(seeds.iter().cloned().map(Job::seed)),
+    }
+    frontier.push(jobs).await?;
+
+    let fetcher = Fetcher::new(&config.fetch);
+    let shared = Rc::new(Shared {
+        robots: config
+            .respect_robots
+            .then(|| RobotsCache::new(fetcher.session().clone())),
+        fetcher,
+        frontier,
+        scope,
+    });
+    let progress = Progress::new(config.progress);
+    let mut run = Run {
+        config,
+        shared: shared.clone(),
+        writer: &writer,
+        graph: graph.as_mut(),
+        summary: &mut summary,
+        progress: &progress,
+        started,
+    };
+    let result = run.drive().await;
+    progress.finish();
+    shared.fetcher.session().close().await;
+    summary.links = writer.close().await?;
+    result?;
+    if let (Some(graph), Some(path)) = (&graph, &config.graph) {
+        graph.write(path).await?;
+    }
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// The options that can be wrong, checked before anything is fetched or written.
+fn validate(config: &Config) -> Result<(), Error> {
+    if config.fetch.limit == 0 {
+        return Err(Error::Config("--limit must be at least 1".into()));
+    }
+    if let Some(path) = &config.graph
+        && GraphFormat::from_path(path).is_none()
+    {
+        return Err(Error::Config(format!(
+            "--graph {}: the file name must end in .dot, .gv or .graphml",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn build_scope(config: &Config, seeds: &[Url]) -> Result<Scope, Error> {
+    let mut builder = Scope::builder();
+    if config.same_host {
+        builder = builder.same_host(seeds);
+    }
+    for domain in &config.allow_domains {
+        builder = builder.allow_domain(domain);
+    }
+    for pattern in &config.exclude {
+        builder = builder
+            .exclude(pattern)
+            .map_err(|e| Error::Config(format!("--exclude {pattern:?}: {e}")))?;
+    }
+    Ok(builder.build())
+}
+
+/// The links found by an earlier run that are still to be crawled: the depth of each crawled
+/// page is its distance from an input URL over the recorded links.
+fn resume_jobs(
+    config: &Config,
+    scope: &Scope,
+    seeds: &[Url],
+    state: &output::ResumeState,
+) -> Vec<Job> {
+    if config.depth == 0 {
+        return Vec::new();
+    }
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (source, link) in &state.edges {
+        children.entry(source).or_default().push(link);
+    }
+    let mut depth: HashMap<&str, u32> = HashMap::new();
+    let mut queue: std::collections::VecDeque<&str> = seeds.iter().map(Url::as_str).collect();
+    for seed in seeds {
+        depth.insert(seed.as_str(), 0);
+    }
+    let mut jobs = Vec::new();
+    while let Some(page) = queue.pop_front() {
+        let d = depth[page];
+        if !state.sources.contains(page) || d >= config.depth {
+            continue;
+        }
+        for &link in children.get(page).map(Vec::as_slice).unwrap_or(&[]) {
+            if depth.contains_key(link) {
+                continue;
+            }
+            depth.insert(link, d + 1);
+            queue.push_back(link);
+            if let (Ok(url), Ok(parent)) = (Url::parse(link), Url::parse(page))
+                && scope.allows(&url)
+            {
+                jobs.push(Job {
+                    url,
+                    depth: d + 1,
+                    parent: Some(parent),
+                });
+            }
+        }
+    }
+    jobs
+}
+
+/// What woke the coordinating loop.
+enum Wake {
+    Outcome(Box<Outcome>),
+    Timer,
+    Interrupted,
+}
+
+/// The coordinating loop's state.
+struct Run<'a, F> {
+    config: &'a Config,
+    shared: Rc<Shared<F>>,
+    writer: &'a OutputWriter,
+    graph: Option<&'a mut LinkGraph>,
+    summary: &'a mut Summary,
+    progress: &'a Progress,
+    started: Instant,
+}
+
+impl<F: Frontier + 'static> Run<'_, F> {
+    async fn drive(&mut self) -> Result<(), Error> {
+        let results: Queue<Outcome> = Queue::new();
+        let mut tasks: HashMap<u64, Task<()>> = HashMap::new();
+        let mut next_id = 0u64;
+        let mut claimed = 0u64;
+        let mut ctrl_c: Option<Pin<Box<CtrlC>>> = self
+            .config
+            .handle_ctrl_c
+            .then(|| Box::pin(tulip::signal::ctrl_c()));
+        let limit = self.config.fetch.limit;
+        loop {
+            let budget = self
+                .config
+                .max_pages
+                .map_or(u64::MAX, |max| max.saturating_sub(claimed));
+            let room = (limit - tasks.len()).min(CLAIM_BATCH) as u64;
+            let mut next_ready = None;
+            if room > 0 && budget > 0 {
+                let claim = self
+                    .shared
+                    .frontier
+                    .claim(room.min(budget) as usize, Instant::now())
+                    .await?;
+                next_ready = claim.next_ready;
+                for job in claim.jobs {
+                    claimed += 1;
+                    let id = next_id;
+                    next_id += 1;
+                    let shared = self.shared.clone();
+                    let results = results.clone();
+                    let task = tulip::spawn(async move {
+                        let outcome = crawl_page(&shared, id, job).await;
+                        let _ = results.put_nowait(outcome);
+                    });
+                    tasks.insert(id, task);
+                }
+            }
+            if tasks.is_empty() && next_ready.is_none() {
+                if budget == 0 {
+                    self.summary.hit_max_pages = self.shared.frontier.counters().await?.queued > 0;
+                }
+                return Ok(());
+            }
+            let wake = {
+                let outcome = async {
+                    results
+                        .get()
+                        .await
+                        .map_or(Wake::Timer, |o| Wake::Outcome(Box::new(o)))
+                };
+                let timer = async {
+                    match next_ready {
+                        Some(at) => tulip::time::sleep_until(at).await,
+                        None => pending::<()>().await,
+                    }
+                    Wake::Timer
+                };
+                let interrupt = async {
+                    match &mut ctrl_c {
+                        Some(c) => {
+                            let _ = c.as_mut().await;
+                        }
+                        None => pending::<()>().await,
+                    }
+                    Wake::Interrupted
+                };
+                future::or(interrupt, future::or(outcome, timer)).await
+            };
+            match wake {
+                Wake::Outcome(first) => {
+                    let mut batch = vec![*first];
+                    while let Ok(more) = results.get_nowait() {
+                        batch.push(more);
+                    }
+                    for outcome in &batch {
+                        tasks.remove(&outcome.id);
+                    }
+                    self.absorb(batch).await?;
+                }
+                Wake::Timer => {}
+                Wake::Interrupted => {
+                    tracing::warn!(
+                        "Interrupted: stopping; {} pages in flight are left for --resume",
+                        tasks.len()
+                    );
+                    for task in tasks.values() {
+                        task.cancel();
+                    }
+                    for (_, task) in tasks.drain() {
+                        let _ = task.await;
+                    }
+                    // Outcomes that arrived before the cancellations took effect are kept.
+                    let mut batch = Vec::new();
+                    while let Ok(more) = results.get_nowait() {
+                        batch.push(more);
+                    }
+                    self.absorb(batch).await?;
+                    self.summary.interrupted = true;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Takes a batch of finished pages into the output, the graph, the summary and the
+    /// frontier (one `push` and one `complete` for the whole batch).
+    async fn absorb(&mut self, batch: Vec<Outcome>) -> Result<(), Error> {
+        let mut new_jobs = Vec::new();
+        let mut completions = Vec::with_capacity(batch.len());
+        for outcome in batch {
+            for hop in &outcome.hops {
+                self.summary.pages += 1;
+                self.summary.parsed += u64::from(hop.parsed);
+                if let Some(graph) = self.graph.as_deref_mut() {
+                    graph.set_status(&hop.url, hop.status);
+                    match &hop.redirect {
+                        Some(target) => graph.add_links(&hop.url, std::slice::from_ref(target)),
+                        None => graph.add_links(&hop.url, &hop.links),
+                    }
+                }
+                self.writer.write_page(&hop.url, &hop.links);
+                if outcome.job.depth < self.config.depth {
+                    let parent = Job {
+                        url: hop.url.clone(),
+                        depth: outcome.job.depth,
+                        parent: None,
+                    };
+                    new_jobs.extend(
+                        hop.links
+                            .iter()
+                            .filter(|link| self.shared.scope.allows(link))
+                            .map(|link| parent.child(link.clone())),
+                    );
+                }
+            }
+            if let Some(err) = &outcome.error {
+                self.summary.failed += 1;
+                *self.summary.errors.entry(err.kind).or_default() += 1;
+                if let Some(graph) = self.graph.as_deref_mut() {
+                    if let FailureKind::Status(status) = err.kind {
+                        graph.set_status(&err.url, status);
+                    }
+                    graph.set_error(&err.url, &err.message);
+                }
+            }
+            self.summary.robots_skipped += u64::from(outcome.robots_blocked);
+            completions.push(Completion {
+                job: outcome.job,
+                succeeded: outcome.error.is_none(),
+            });
+        }
+        if !new_jobs.is_empty() {
+            self.shared.frontier.push(new_jobs).await?;
+        }
+        self.shared.frontier.complete(completions).await?;
+        let counters = self.shared.frontier.counters().await?;
+        self.progress.update(
+            counters.done + counters.failed,
+            counters.queued,
+            self.summary.failed,
+            self.started.elapsed(),
+        );
+        Ok(())
+    }
+}
+
+/// One job: robots check, fetch, and redirects followed hop by hop.
+async fn crawl_page<F: Frontier>(shared: &Shared<F>, id: u64, job: Job) -> Outcome {
+    let mut outcome = Outcome {
+        id,
+        job,
+        hops: Vec::new(),
+        error: None,
+        robots_blocked: false,
+    };
+    let mut url = outcome.job.url.clone();
+    let mut chain: Vec<Url> = Vec::new();
+    loop {
+        if let Some(robots) = &shared.robots
+            && !robots.allows(&url).await
+        {
+            tracing::info!("Skipping {url}: disallowed by robots.txt");
+            outcome.robots_blocked = true;
+            return outcome;
+        }
+        let page = match shared.fetcher.fetch(&url).await {
+            Ok(page) => page,
+            Err(err) => {
+                outcome.error = Some(err);
+                return outcome;
+            }
+        };
+        chain.push(url.clone());
+        let redirect = page.redirect.clone();
+        outcome.hops.push(page);
+        let Some(target) = redirect else {
+            return outcome;
+        };
+        match next_hop(shared, &url, &target, &chain).await {
+            Ok(true) => url = target,
+            Ok(false) => return outcome,
+            Err(err) => {
+                tracing::error!("{err}");
+                outcome.error = Some(err);
+                return outcome;
+            }
+        }
+    }
+}
+
+/// Whether to follow a redirect from `from` to `target` now: `Ok(false)` when the target is out
+/// of scope or already seen (it is, or was, crawled on its own), an error for a loop, a chain
+/// too long, or a non-http(s) target.
+async fn next_hop<F: Frontier>(
+    shared: &Shared<F>,
+    from: &Url,
+    target: &Url,
+    chain: &[Url],
+) -> Result<bool, FetchError> {
+    let fail = |kind, message: String| Err(FetchError::new(kind, from.clone(), message));
+    if !matches!(target.scheme(), "http" | "https") {
+        return fail(
+            FailureKind::InvalidRedirect,
+            format!("redirect to a non-http(s) URL: {target}"),
+        );
+    }
+    if chain.contains(target) {
+        return fail(
+            FailureKind::RedirectLoop,
+            format!("redirect loop back to {target}"),
+        );
+    }
+    if chain.len() > MAX_REDIRECTS {
+        return fail(
+            FailureKind::TooManyRedirects,
+            format!("more than {MAX_REDIRECTS} redirects in a row"),
+        );
+    }
+    if !shared.scope.allows(target) {
+        tracing::debug!("Not following the redirect from {from} to {target}: out of scope");
+        return Ok(false);
+    }
+    match shared
+        .frontier
+        .mark_seen(std::slice::from_ref(target))
+        .await
+    {
+        Ok(fresh) => Ok(fresh.first().copied().unwrap_or(false)),
+        Err(e) => fail(FailureKind::Other, e.to_string()),
+    }
+}
