@@ -52,7 +52,10 @@ mod error;
 pub mod rt;
 pub mod server;
 
-pub use client::{ClientSession, ClientSessionBuilder, ClientTimeout, RequestBuilder, Response};
+pub use client::{
+    BytesStream, ClientSession, ClientSessionBuilder, ClientTimeout, PoolStats, Redirect,
+    RequestBuilder, Response,
+};
 pub use cookie::CookieJar;
 pub use error::{Error, ErrorKind, Result, TimeoutKind};
 

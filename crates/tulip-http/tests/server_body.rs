@@ -1,7 +1,8 @@
 //! Request bodies on the server: JSON in and out, bad JSON → 400, text in a declared charset,
 //! the body size limit (a declared length over it → 413 before the handler runs; a chunked
 //! body growing past it → 413 from the handler's `RequestError`), bodies in many chunks, a
-//! body read twice, and a query that does not deserialise → 400.
+//! body read twice, a query that does not deserialise → 400, and a client that sends a whole
+//! body far over the limit before reading still gets its 413 (a lingering close, not a reset).
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -268,4 +269,38 @@ async fn a_query_that_does_not_deserialise_is_400() {
     assert_eq!(exchange(addr, get("/page").as_bytes()).await.status, 400);
 
     server.shutdown().await;
+}
+
+#[test]
+fn a_client_sending_a_whole_oversized_body_before_reading_gets_the_413() {
+    // A blocking client on its own thread, the server on this one: it writes 1 MiB against a
+    // 64 KiB limit, more than the socket buffers hold, and only then reads. Without a
+    // lingering close the server's close with unread bytes resets the connection, and the
+    // client sees a broken pipe instead of the 413.
+    tulip::run(async {
+        let calls = Rc::new(Cell::new(0));
+        let server = serve(64 * 1024, calls.clone()).await;
+        let addr = server.local_addr();
+        let (sent, reply) = tulip::to_thread(move || {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            let body = vec![b'z'; 1 << 20];
+            write!(
+                stream,
+                "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .unwrap();
+            let sent = stream.write_all(&body).map_err(|err| err.to_string());
+            let mut reply = Vec::new();
+            let _ = stream.read_to_end(&mut reply);
+            (sent, String::from_utf8_lossy(&reply).into_owned())
+        })
+        .await
+        .unwrap();
+        assert!(reply.starts_with("HTTP/1.1 413"), "reply: {reply:?}");
+        assert_eq!(sent, Ok(()), "the server reset the connection mid-body");
+        assert_eq!(calls.get(), 0, "the handler ran for a refused body");
+        server.shutdown().await;
+    });
 }

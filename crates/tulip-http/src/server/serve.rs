@@ -823,16 +823,31 @@ async fn serve_connection(
 ) {
     // Responses are written whole in one go; Nagle would only hold the last segment back.
     let _ = stream.set_nodelay(true);
+    let answered_too_large = Rc::new(Cell::new(false));
     let service = Service {
         context: context.clone(),
         remote,
+        answered_too_large: answered_too_large.clone(),
     };
     let shared = &context.shared;
     let Some(acceptor) = &context.tls else {
-        let connection = context
+        let mut connection = context
             .http1
             .serve_connection(TulipIo::new(stream), service);
-        return drive(shared, remote, connection, |c| c.graceful_shutdown()).await;
+        // Polled without hyper's shutdown of the socket, so a 413 can be followed by a
+        // lingering close (below) instead of a reset.
+        let served = drive(shared, remote, |cx, begin_graceful| {
+            if begin_graceful {
+                Pin::new(&mut connection).graceful_shutdown();
+            }
+            connection.poll_without_shutdown(cx)
+        })
+        .await;
+        if served && answered_too_large.get() {
+            let stream = connection.into_parts().io.into_inner();
+            linger(stream).await;
+        }
+        return;
     };
     let handshake = async {
         match context.handshake_timeout {
@@ -859,43 +874,90 @@ async fn serve_connection(
         }
     };
     if tls.alpn_protocol() == Some(b"h2") {
-        let connection = context.http2.serve_connection(TulipIo::new(tls), service);
-        drive(shared, remote, connection, |c| c.graceful_shutdown()).await;
+        let mut connection = pin!(context.http2.serve_connection(TulipIo::new(tls), service));
+        drive(shared, remote, |cx, begin_graceful| {
+            if begin_graceful {
+                connection.as_mut().graceful_shutdown();
+            }
+            connection.as_mut().poll(cx)
+        })
+        .await;
     } else {
-        let connection = context.http1.serve_connection(TulipIo::new(tls), service);
-        drive(shared, remote, connection, |c| c.graceful_shutdown()).await;
+        let mut connection = pin!(context.http1.serve_connection(TulipIo::new(tls), service));
+        drive(shared, remote, |cx, begin_graceful| {
+            if begin_graceful {
+                connection.as_mut().graceful_shutdown();
+            }
+            connection.as_mut().poll(cx)
+        })
+        .await;
+    }
+}
+
+/// How long a lingering close waits for more of a refused body, in all and between reads.
+const LINGER_TOTAL: Duration = Duration::from_secs(10);
+const LINGER_IDLE: Duration = Duration::from_secs(2);
+/// How much of a refused body a lingering close reads away before giving up.
+const LINGER_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Closes a connection whose last request body was refused (413) without a reset: shuts the
+/// sending side (the 413 is already written), then reads and drops what the client is still
+/// sending until it closes, pauses, or sends too much. Closing with unread data would make the
+/// kernel send a reset, and a client still writing its body would get a broken pipe instead of
+/// the 413 (nginx's `lingering_close` does the same).
+async fn linger(stream: TcpStream) {
+    use futures_lite::AsyncReadExt;
+
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut stream = stream;
+    let mut scratch = vec![0u8; 64 * 1024];
+    let mut drained = 0u64;
+    let deadline = tulip::time::Instant::now() + LINGER_TOTAL;
+    while drained < LINGER_MAX_BYTES && tulip::time::Instant::now() < deadline {
+        match tulip::time::wait_for(LINGER_IDLE, stream.read(&mut scratch)).await {
+            Ok(Ok(n)) if n > 0 => drained += n as u64,
+            _ => break,
+        }
     }
 }
 
 /// Runs one hyper connection to its end, starting its graceful shutdown when the server's
-/// begins, and dropping it if the shutdown timeout runs out.
-async fn drive<C>(shared: &Shared, remote: SocketAddr, connection: C, graceful: fn(Pin<&mut C>))
-where
-    C: Future<Output = hyper::Result<()>>,
-{
-    let mut connection = pin!(connection);
+/// begins, and dropping it if the shutdown timeout runs out. `poll` polls the connection,
+/// first starting its graceful shutdown when told to. True when the connection ended by
+/// itself (served to the end, or failed), false when the shutdown timeout cut it off.
+async fn drive(
+    shared: &Shared,
+    remote: SocketAddr,
+    mut poll: impl FnMut(&mut std::task::Context<'_>, bool) -> Poll<hyper::Result<()>>,
+) -> bool {
     let mut shutdown = pin!(shared.shutdown.wait());
     let mut force = pin!(shared.force.wait());
     let mut closing = false;
     let ended = poll_fn(|cx| {
         // At most one of the events is polled at a time: this runs on every wake-up of the
         // connection, so it stays cheap.
+        let mut begin_graceful = false;
         if closing {
             if force.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Ok(()));
+                return Poll::Ready(None);
             }
         } else if shutdown.as_mut().poll(cx).is_ready() {
             closing = true;
-            graceful(connection.as_mut());
+            begin_graceful = true;
             if force.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Ok(()));
+                return Poll::Ready(None);
             }
         }
-        connection.as_mut().poll(cx)
+        poll(cx, begin_graceful).map(Some)
     })
     .await;
-    if let Err(err) = ended {
-        tracing::debug!("tulip-http server: connection with {remote} ended: {err}");
+    match ended {
+        Some(Ok(())) => true,
+        Some(Err(err)) => {
+            tracing::debug!("tulip-http server: connection with {remote} ended: {err}");
+            true
+        }
+        None => false,
     }
 }
 
@@ -903,6 +965,8 @@ where
 struct Service {
     context: Rc<Context>,
     remote: SocketAddr,
+    /// Set when a response was `413`: the connection then closes lingering (see `linger`).
+    answered_too_large: Rc<Cell<bool>>,
 }
 
 type ServiceFuture = Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>;
@@ -915,7 +979,14 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
     fn call(&self, request: http::Request<Incoming>) -> ServiceFuture {
         let context = self.context.clone();
         let remote = self.remote;
-        Box::pin(async move { Ok(respond(&context, remote, request).await) })
+        let answered_too_large = self.answered_too_large.clone();
+        Box::pin(async move {
+            let response = respond(&context, remote, request).await;
+            if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                answered_too_large.set(true);
+            }
+            Ok(response)
+        })
     }
 }
 
