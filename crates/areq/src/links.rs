@@ -3,26 +3,34 @@
 //! The seed's counterpart is `parse()` in `areq.py`, which runs the regular expression
 //! `href="(.*?)"` over the page and `urllib.parse.urljoin`s each match. A regular expression
 //! cannot tell markup from text, so here a real HTML tokenizer reads the page:
-//! [html5gum](https://docs.rs/html5gum), a WHATWG-conformant tokenizer, driven through its
-//! callback emitter so that no token is allocated — only the `href` values are copied out.
+//! [html5gum](https://docs.rs/html5gum), a WHATWG-conformant tokenizer, driven through an
+//! emitter of areq's own that ignores text, comments and parse errors and copies out only the
+//! `href` values of the elements that matter — nothing else of the page is allocated.
 //! That gives, like a browser:
 //!
 //! - double-quoted, single-quoted and unquoted attribute values, any case (`HREF=`), the first
 //!   of duplicate attributes;
 //! - character references decoded (`&amp;`, `&#x2F;`, `&quot;`, and the legacy ones without `;`
 //!   as the specification says for attribute values);
-//! - nothing from comments, `<script>`, `<style>` or `<title>`/`<textarea>` text (the tokenizer
-//!   switches to the raw-text states after those start tags);
+//! - nothing from comments, nor from the text of `<script>`, `<style>`, `<title>`,
+//!   `<textarea>`, `<noscript>`, `<iframe>` or `<xmp>` (after those start tags the tokenizer
+//!   switches to the raw-text states, as a browser with scripting on does);
 //! - `href`s on `<a>`, `<link>` and `<area>` only; the first `<base href>` sets the base URL for
 //!   every link of the document (also those before it, as the document's base URL does);
 //! - joining with the [`url`] crate (WHATWG URL parsing, like browsers, not Python's RFC 3986
 //!   `urljoin`); fragments removed; only `http` and `https` results kept; each link once, in
 //!   order of first appearance (the seed collects a `set`).
 //!
-//! Speed, measured by `tests/links_speed.rs` in release mode on the demo site's link-dense pages
-//! (about 6.6 KB and 20 links each) on the shared 2-core development machine: 37–64 MB/s for
-//! the tokenizer alone and 22–48 MB/s with URL joining and de-duplication (the spread is the
-//! machine's load). html5gum's `jetscii` feature did not help there.
+//! Speed, measured by `tests/links_speed.rs` in release mode (MB per second of CPU time, best
+//! runs on the shared 2-core development machine): about 180 MB/s for the tokenizer on the
+//! demo site's link-dense pages (1.3 KB, 20 links each) and 300–400 MB/s on pages with text
+//! (5.4 KB, same links); joining and de-duplication bring the first to about 100 MB/s. The
+//! same run gave, for the same `href`s: html5gum's callback emitter (the first version here)
+//! 92 and 167 MB/s, lol_html with pre-parsed selectors and `htmlize` for the character
+//! references (which lol_html leaves in attribute values) 102 and 269 MB/s, html5ever's
+//! tokenizer 56 and 104 MB/s. `tl` (183 and 349 MB/s) misreads unquoted and upper-case
+//! attributes and finds links inside scripts, so it is no candidate. html5gum's `jetscii`
+//! feature did not help.
 //!
 //! # Examples
 //!
@@ -41,83 +49,217 @@
 use std::collections::HashSet;
 use std::convert::Infallible;
 
-use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
-use html5gum::{Span, Tokenizer};
+use html5gum::{Emitter, Error, State, Tokenizer, naive_next_state};
 use url::Url;
 
-/// Which kind of element an `href` was found on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Element {
-    /// `<a>`, `<link>`, `<area>`: a link.
-    Link,
-    /// `<base>`: the document's base URL.
-    Base,
-}
-
-/// What the tokenizer callback keeps between events: the element being read and the `href`
-/// seen on it so far.
+/// What [`HrefEmitter`] hands back: the raw `href`s of links, and the first `<base href>`.
 #[derive(Debug, Default)]
-struct HrefCollector {
-    /// The start tag being read, if it is one whose `href` matters.
-    element: Option<Element>,
-    /// The attribute being read is this element's first `href`.
-    in_href: bool,
-    /// This element already had an `href` (later duplicates are ignored, as in browsers).
-    had_href: bool,
-    /// The value of this element's `href`, once its name was seen (an empty value is a link
-    /// to the document itself, and the tokenizer reports no value event for it).
-    href: Option<Vec<u8>>,
-    /// The raw `href` values of links, in document order.
+struct Found {
+    /// The raw `href` values of `<a>`, `<link>` and `<area>`, in document order.
     links: Vec<Vec<u8>>,
     /// The first `<base href>`.
     base: Option<Vec<u8>>,
 }
 
-impl HrefCollector {
-    fn on_event(&mut self, event: CallbackEvent<'_>) {
-        match event {
-            CallbackEvent::OpenStartTag { name } => {
-                self.element = match name {
-                    b"a" | b"link" | b"area" => Some(Element::Link),
-                    b"base" => Some(Element::Base),
-                    _ => None,
-                };
-                self.in_href = false;
-                self.had_href = false;
-                self.href = None;
-            }
-            CallbackEvent::AttributeName { name } => {
-                self.in_href = self.element.is_some() && name == b"href" && !self.had_href;
-                if self.in_href {
-                    self.had_href = true;
-                    self.href = Some(Vec::new());
-                }
-            }
-            CallbackEvent::AttributeValue { value } => {
-                if self.in_href
-                    && let Some(href) = &mut self.href
-                {
-                    href.extend_from_slice(value);
-                }
-            }
-            CallbackEvent::CloseStartTag { .. } => self.close_tag(),
-            CallbackEvent::EndTag { .. } => {
-                // Attributes on end tags are a parse error and mean nothing.
-                self.element = None;
-                self.in_href = false;
-            }
-            _ => {}
+/// How much of the current attribute's name is known to spell `href`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameMatch {
+    /// This many bytes of the name so far equal the start of `href` (0..=4).
+    Prefix(u8),
+    /// The name is something else.
+    Other,
+    /// The name is complete and was acted on (or there is no attribute).
+    Done,
+}
+
+/// An html5gum [`Emitter`] that keeps only what link extraction needs.
+///
+/// html5gum's tokenizer calls an emitter for every piece of every token; the general-purpose
+/// emitters copy text, comments and attribute values into buffers and report parse errors.
+/// This one ignores text, comments, doctypes and errors, tracks the current tag's name (for
+/// the raw-text state switches and appropriate end tags) and copies out only the value of the
+/// first `href` of `<a>`, `<link>`, `<area>` and `<base>` start tags — a few hundred bytes of a
+/// page. Character references in attribute values arrive already decoded by the tokenizer.
+#[derive(Debug)]
+struct HrefEmitter<'a> {
+    /// The current tag's name (lower case, as the tokenizer gives it).
+    tag: Vec<u8>,
+    /// The last start tag's name (for "appropriate end tag" in raw-text elements).
+    last_start: Vec<u8>,
+    /// The current tag is an end tag.
+    is_end: bool,
+    /// The current attribute's name, compared with `href` as it arrives.
+    name: NameMatch,
+    /// The current attribute is the tag's first `href`, on an element whose `href` counts.
+    in_href: bool,
+    /// The current tag already had an `href` (later duplicates are ignored, as in browsers).
+    had_href: bool,
+    /// The current tag's `href` value, once its name was complete (an empty value is a link
+    /// to the document itself, and the tokenizer pushes no value bytes for it).
+    href: Option<Vec<u8>>,
+    /// Where finished tags' `href`s go.
+    found: &'a mut Found,
+}
+
+impl<'a> HrefEmitter<'a> {
+    fn new(found: &'a mut Found) -> HrefEmitter<'a> {
+        HrefEmitter {
+            tag: Vec::new(),
+            last_start: Vec::new(),
+            is_end: false,
+            name: NameMatch::Done,
+            in_href: false,
+            had_href: false,
+            href: None,
+            found,
         }
     }
 
-    fn close_tag(&mut self) {
-        let href = self.href.take();
-        match (self.element.take(), href) {
-            (Some(Element::Link), Some(href)) => self.links.push(href),
-            (Some(Element::Base), Some(href)) if self.base.is_none() => self.base = Some(href),
-            _ => {}
+    /// The current attribute's name is complete: start collecting its value if it is the
+    /// tag's first `href` on an element that has links.
+    fn finish_name(&mut self) {
+        if self.name == NameMatch::Prefix(4)
+            && !self.is_end
+            && !self.had_href
+            && matches!(&self.tag[..], b"a" | b"link" | b"area" | b"base")
+        {
+            self.had_href = true;
+            self.in_href = true;
+            self.href = Some(Vec::new());
+        }
+        self.name = NameMatch::Done;
+    }
+
+    fn start_tag(&mut self, is_end: bool) {
+        self.tag.clear();
+        self.is_end = is_end;
+        self.name = NameMatch::Done;
+        self.in_href = false;
+        self.had_href = false;
+        self.href = None;
+    }
+}
+
+impl Emitter for HrefEmitter<'_> {
+    type Token = Infallible;
+
+    fn set_last_start_tag(&mut self, last_start_tag: Option<&[u8]>) {
+        self.last_start.clear();
+        self.last_start
+            .extend_from_slice(last_start_tag.unwrap_or_default());
+    }
+
+    fn emit_eof(&mut self) {}
+
+    fn emit_error(&mut self, _error: Error) {}
+
+    #[inline]
+    fn should_emit_errors(&mut self) -> bool {
+        false
+    }
+
+    fn pop_token(&mut self) -> Option<Infallible> {
+        None
+    }
+
+    fn emit_string(&mut self, _text: &[u8]) {}
+
+    fn init_start_tag(&mut self) {
+        self.start_tag(false);
+    }
+
+    fn init_end_tag(&mut self) {
+        self.start_tag(true);
+    }
+
+    fn init_comment(&mut self) {}
+
+    fn emit_current_tag(&mut self) -> Option<State> {
+        if self.is_end {
+            // Attributes on end tags are a parse error and mean nothing.
+            return None;
+        }
+        if self.name != NameMatch::Done {
+            self.finish_name();
         }
         self.in_href = false;
+        self.last_start.clear();
+        self.last_start.extend_from_slice(&self.tag);
+        if let Some(href) = self.href.take() {
+            if self.tag == b"base" {
+                if self.found.base.is_none() {
+                    self.found.base = Some(href);
+                }
+            } else {
+                self.found.links.push(href);
+            }
+        }
+        // `<script>`, `<style>`, `<title>`, `<textarea>`, … switch to their raw-text states,
+        // so that nothing inside them is read as markup.
+        naive_next_state(&self.tag)
+    }
+
+    fn emit_current_comment(&mut self) {}
+
+    fn emit_current_doctype(&mut self) {}
+
+    fn set_self_closing(&mut self) {}
+
+    fn set_force_quirks(&mut self) {}
+
+    fn push_tag_name(&mut self, name: &[u8]) {
+        self.tag.extend_from_slice(name);
+    }
+
+    fn push_comment(&mut self, _text: &[u8]) {}
+
+    fn push_doctype_name(&mut self, _name: &[u8]) {}
+
+    fn init_doctype(&mut self) {}
+
+    fn init_attribute(&mut self) {
+        if self.name != NameMatch::Done {
+            self.finish_name();
+        }
+        self.in_href = false;
+        self.name = NameMatch::Prefix(0);
+    }
+
+    fn init_attribute_value(&mut self) {
+        if self.name != NameMatch::Done {
+            self.finish_name();
+        }
+    }
+
+    fn push_attribute_name(&mut self, name: &[u8]) {
+        if let NameMatch::Prefix(len) = self.name {
+            let len = usize::from(len);
+            self.name = match b"href".get(len..len + name.len()) {
+                // At most 4, so the cast is exact.
+                Some(part) if part == name => NameMatch::Prefix((len + name.len()) as u8),
+                _ => NameMatch::Other,
+            };
+        }
+    }
+
+    fn push_attribute_value(&mut self, value: &[u8]) {
+        if self.in_href
+            && let Some(href) = &mut self.href
+        {
+            href.extend_from_slice(value);
+        }
+    }
+
+    fn set_doctype_public_identifier(&mut self, _value: &[u8]) {}
+
+    fn set_doctype_system_identifier(&mut self, _value: &[u8]) {}
+
+    fn push_doctype_public_identifier(&mut self, _value: &[u8]) {}
+
+    fn push_doctype_system_identifier(&mut self, _value: &[u8]) {}
+
+    fn current_is_appropriate_end_tag_token(&mut self) -> bool {
+        self.is_end && !self.last_start.is_empty() && self.tag == self.last_start
     }
 }
 
@@ -135,27 +277,18 @@ impl HrefCollector {
 /// assert_eq!(base.as_deref(), Some("/b/"));
 /// ```
 pub fn raw_hrefs(html: &[u8]) -> (Vec<String>, Option<String>) {
-    let mut collector = HrefCollector::default();
-    {
-        let mut emitter = CallbackEmitter::new(
-            |event: CallbackEvent<'_>, _span: Span<()>| -> Option<Infallible> {
-                collector.on_event(event);
-                None
-            },
-        );
-        emitter.naively_switch_states(true);
-        let tokenizer = Tokenizer::new_with_emitter(html, emitter);
-        // Reading from a byte slice cannot fail, and the callback yields no tokens.
-        for _ in tokenizer {}
-    }
+    let mut found = Found::default();
+    // Reading from a byte slice cannot fail, and the emitter yields no tokens: the loop only
+    // drives the tokenizer to the end of the document.
+    for _ in Tokenizer::new_with_emitter(html, HrefEmitter::new(&mut found)) {}
     // A start tag cut off by the end of the document is dropped by the tokenizer, as the
-    // specification says, so `collector.href` left over is not a link.
+    // specification says, so an `href` left in the emitter is not a link.
     let to_string = |v: Vec<u8>| match String::from_utf8(v) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
-    let links = collector.links.into_iter().map(to_string).collect();
-    (links, collector.base.map(to_string))
+    let links = found.links.into_iter().map(to_string).collect();
+    (links, found.base.map(to_string))
 }
 
 /// The absolute http(s) links of the page `html` fetched from `page_url`: each once, in order
@@ -182,15 +315,16 @@ pub fn extract_links(html: &[u8], page_url: &Url) -> Vec<Url> {
         .and_then(|b| page_url.join(b.trim()).ok())
         .filter(|b| !b.cannot_be_a_base())
         .unwrap_or_else(|| page_url.clone());
-    let mut seen = HashSet::with_capacity(hrefs.len());
-    let mut links = Vec::with_capacity(hrefs.len());
-    for href in hrefs {
-        if let Some(url) = resolve(&base, &href)
-            && seen.insert(url.as_str().to_owned())
-        {
-            links.push(url);
-        }
-    }
+    let mut links: Vec<Url> = hrefs
+        .iter()
+        .filter_map(|href| resolve(&base, href))
+        .collect();
+    // Each link once, the first time it appears; the set borrows the links' own strings.
+    let mut seen = HashSet::with_capacity(links.len());
+    let first: Vec<bool> = links.iter().map(|url| seen.insert(url.as_str())).collect();
+    drop(seen);
+    let mut first = first.into_iter();
+    links.retain(|_| first.next().unwrap_or(false));
     links
 }
 

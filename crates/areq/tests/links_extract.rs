@@ -157,3 +157,33 @@ fn content_types() {
     assert!(looks_binary(b"GIF89a\0\0"));
     assert!(!looks_binary(b""));
 }
+
+#[test]
+fn only_the_attribute_named_href_counts() {
+    let html = r#"<a hre="/1" hreff="/2" xhref="/3" data-href="/4" h-ref="/5" href="/ok">
+        <a HREF_="/6"><a hrefhref=/7>"#;
+    assert_eq!(links(html, "http://h/"), ["http://h/ok"]);
+}
+
+#[test]
+fn href_without_value_is_the_page_itself() {
+    assert_eq!(links("<a href>x</a>", "http://h/p?q"), ["http://h/p?q"]);
+    assert_eq!(
+        links("<a href class=x>x</a><a href=/b>", "http://h/p"),
+        ["http://h/p", "http://h/b"]
+    );
+}
+
+#[test]
+fn attributes_on_end_tags_and_other_elements_mean_nothing() {
+    let html = "</a href=/end><p href=/p></p><base2 href=/b2><a href=/ok>";
+    assert_eq!(links(html, "http://h/"), ["http://h/ok"]);
+}
+
+#[test]
+fn raw_text_elements_hide_markup_until_their_own_end_tag() {
+    let html = r#"<xmp><a href="/x"></xmp><noscript><a href="/n"></noscript>
+        <script><!--<script></script><a href=/esc></script>
+        <style></styles><a href=/st></style><a href=/after>"#;
+    assert_eq!(links(html, "http://h/"), ["http://h/after"]);
+}

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod nginx;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
