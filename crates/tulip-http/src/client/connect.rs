@@ -119,7 +119,10 @@ pub(crate) async fn checkout(
         }
     }
     pool.make_room_for_new();
-    let connected = within(target.connect, target.url, connect(target)).await??;
+    // Boxed: the connect path (DNS, TCP, TLS, the HTTP/1 and HTTP/2 handshakes) is large, and
+    // inline it made every request's future ~31 KB, moved several times per request even when
+    // a pooled connection is reused (30 % of the client's instructions).
+    let connected = within(target.connect, target.url, Box::pin(connect(target))).await??;
     pool.count_opened();
     Ok(match connected {
         Connected::H1(conn) => (Checkout::H1 { conn, slot }, false),
