@@ -11,9 +11,9 @@
 mod c10k;
 mod connect;
 mod echo;
-mod proc;
+pub(crate) mod proc;
 pub(crate) mod serve;
-mod table;
+pub(crate) mod table;
 
 use std::ffi::OsString;
 use std::io;
@@ -62,18 +62,23 @@ const PYTHON_DEFAULT: [&str; 3] = ["py-streams", "py-protocol", "uvloop-protocol
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NetOptions {
     /// `--servers`: the keys of the servers to measure, in order.
-    servers: Option<Vec<String>>,
+    pub(crate) servers: Option<Vec<String>>,
+    /// `--clients`: the keys of the HTTP clients to measure (`http_client`), in order.
+    pub(crate) clients: Option<Vec<String>>,
     /// `--python`: the interpreter (with uvloop) for the Python servers.
-    python: Option<PathBuf>,
+    pub(crate) python: Option<PathBuf>,
     /// `--external-server NAME=COMMAND`, any number of times.
     external: Vec<(String, String)>,
-    /// `--duration SECS`: the measured window (echo: per size; c10k: the whole run).
-    duration: Option<Duration>,
+    /// `--duration SECS`: the measured window (echo: per size; c10k: the whole run; http_server:
+    /// wrk's `-d`).
+    pub(crate) duration: Option<Duration>,
+    /// `--requests N`: GETs per client run (`http_client`).
+    pub(crate) requests: Option<usize>,
     /// `--sizes B,...`: the echo scenario's message sizes.
     pub(crate) sizes: Option<Vec<usize>>,
     /// `--server-prefix CMD`: a command line the built-in and Python servers run under
     /// (`valgrind --tool=callgrind`, `strace -c -f`), split at spaces.
-    prefix: Vec<String>,
+    pub(crate) prefix: Vec<String>,
     /// `--reps`, when given: otherwise 3 rotations (1 under `--quick`).
     pub(crate) reps: Option<usize>,
 }
@@ -89,6 +94,8 @@ impl NetOptions {
                 | "--duration"
                 | "--server-prefix"
                 | "--sizes"
+                | "--clients"
+                | "--requests"
         )
     }
 
@@ -97,6 +104,11 @@ impl NetOptions {
         let value = value.ok_or(format!("{arg} takes a value"))?;
         match arg {
             "--servers" => self.servers = Some(value.split(',').map(String::from).collect()),
+            "--clients" => self.clients = Some(value.split(',').map(String::from).collect()),
+            "--requests" => {
+                let n = value.parse().ok().filter(|&n: &usize| n > 0);
+                self.requests = Some(n.ok_or(format!("--requests takes a count, not `{value}`"))?);
+            }
             "--python" => self.python = Some(value.into()),
             "--external-server" => {
                 let (name, command) = value.split_once('=').ok_or(format!(
@@ -137,14 +149,20 @@ impl NetOptions {
              --external-server NAME=COMMAND  any server that prints `LISTENING <addr>`\n  \
              --duration SECS    measured window (echo: per size; c10k: the whole run)\n  \
              --sizes B,...      the echo scenario's message sizes (100,1024,65536)\n  \
-             --server-prefix CMD  run the built-in and Python servers under CMD (a profiler)",
-            keys.join(", ")
+             --server-prefix CMD  run the built-in and Python servers under CMD (a profiler)\n\
+             http_client and http_server also take --python, --duration and --server-prefix, and:\n  \
+             --servers KEY,...  (http_server: {})\n  \
+             --clients KEY,...  (http_client: {})\n  \
+             --requests N       GETs per client run (http_client; 100000)",
+            keys.join(", "),
+            crate::http::SERVER_KEYS.join(", "),
+            crate::http::CLIENT_KEYS.join(", ")
         )
     }
 }
 
 /// Rotations for a network scenario.
-fn reps(options: &Options) -> usize {
+pub(crate) fn reps(options: &Options) -> usize {
     options
         .net
         .reps
@@ -172,6 +190,16 @@ pub(crate) struct ServerSpec {
     launch: Launch,
     /// `--server-prefix`, for built-in and Python servers.
     prefix: Vec<String>,
+}
+
+impl table::Subject for ServerSpec {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn label(&self) -> &str {
+        &self.label
+    }
 }
 
 impl ServerSpec {
@@ -256,10 +284,11 @@ fn servers(options: &Options, defaults: &[&str]) -> Result<Vec<ServerSpec>, Stri
 
 /// Pins the load generator (this thread) to its CPU while alive; gives the old affinity back
 /// when dropped, for the scenarios that run after.
-struct ClientPin(Option<rustix::thread::CpuSet>);
+pub(crate) struct ClientPin(Option<rustix::thread::CpuSet>);
 
 impl ClientPin {
-    fn new() -> ClientPin {
+    /// Pins the calling thread to [`proc::CLIENT_CPU`].
+    pub(crate) fn new() -> ClientPin {
         ClientPin(proc::pin_current_thread(proc::CLIENT_CPU).ok())
     }
 }

@@ -92,7 +92,7 @@ pub(crate) fn restore_affinity(old: &CpuSet) {
 }
 
 /// Pins every thread process `pid` has now to `cpu`.
-fn pin_process(pid: u32, cpu: usize) -> io::Result<()> {
+pub(crate) fn pin_process(pid: u32, cpu: usize) -> io::Result<()> {
     let mut set = CpuSet::new();
     set.set(cpu);
     for entry in fs::read_dir(format!("/proc/{pid}/task"))? {

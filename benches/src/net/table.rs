@@ -1,16 +1,26 @@
-//! Tables for the network scenarios: like `report::Table`, in Markdown, but the rows are
-//! servers (built in, Python, or any command) and ratios can be taken against any of them —
-//! tokio current_thread and the bare mio floor here.
+//! Tables for the network and HTTP scenarios: like `report::Table`, in Markdown, but the rows
+//! are servers or clients (built in, Python, or any command) and ratios can be taken against
+//! any of them — tokio current_thread and the bare mio floor in the echo tables, reqwest, hyper
+//! and the Python peers in the HTTP ones.
 
 use crate::report::{Metric, median};
 
-use super::ServerSpec;
+/// What a row measures: a server or a client, named by a short key (`--servers`, ratio columns,
+/// targets apply to keys starting with `tulip`) and a row label.
+pub(crate) trait Subject {
+    /// The short name.
+    fn key(&self) -> &str;
+    /// The row label.
+    fn label(&self) -> &str;
+}
 
 /// Every run of one server: `runs[i][m]` is metric `m` of run `i` (NaN when it failed).
 #[derive(Debug)]
 pub(crate) struct Row {
-    /// The server measured.
-    pub(crate) server: ServerSpec,
+    /// The subject's key.
+    pub(crate) key: String,
+    /// The subject's row label.
+    pub(crate) label: String,
     /// One vector of metric values per run.
     pub(crate) runs: Vec<Vec<f64>>,
 }
@@ -53,6 +63,8 @@ pub(crate) enum Target {
 #[derive(Debug)]
 pub(crate) struct Table {
     title: String,
+    /// The first column's header: what the rows are.
+    subject: &'static str,
     metrics: &'static [Metric],
     cols: &'static [Col],
     rows: Vec<Row>,
@@ -69,11 +81,18 @@ impl Table {
     ) -> Table {
         Table {
             title,
+            subject: "server",
             metrics,
             cols,
             rows,
             targets: Vec::new(),
         }
+    }
+
+    /// Names what the rows are in the first column's header (`server` unless told).
+    pub(crate) fn subject(mut self, subject: &'static str) -> Table {
+        self.subject = subject;
+        self
     }
 
     /// Adds a target every tulip row is checked against under the table.
@@ -85,7 +104,7 @@ impl Table {
     fn baseline(&self, key: &str, m: usize) -> f64 {
         self.rows
             .iter()
-            .find(|row| row.server.key == key)
+            .find(|row| row.key == key)
             .map_or(f64::NAN, |row| row.median(m))
     }
 
@@ -93,7 +112,7 @@ impl Table {
     pub(crate) fn print(&self) {
         println!("### {}\n", self.title);
         let runs = self.rows.first().map_or(0, |row| row.runs.len());
-        let mut header = "| server |".to_string();
+        let mut header = format!("| {} |", self.subject);
         for (i, col) in self.cols.iter().enumerate() {
             header += &match *col {
                 Col::Median(m) if i == 0 => {
@@ -106,7 +125,7 @@ impl Table {
         }
         println!("{header}\n|---|{}", "---:|".repeat(self.cols.len()));
         for row in &self.rows {
-            let mut line = format!("| {} |", row.server.label);
+            let mut line = format!("| {} |", row.label);
             for col in self.cols {
                 line += &format!(" {} |", self.cell(row, *col));
             }
@@ -114,11 +133,7 @@ impl Table {
         }
         println!();
         for target in &self.targets {
-            for row in self
-                .rows
-                .iter()
-                .filter(|r| r.server.key.starts_with("tulip"))
-            {
+            for row in self.rows.iter().filter(|r| r.key.starts_with("tulip")) {
                 println!("{}", self.check(row, *target));
             }
         }
@@ -158,7 +173,7 @@ impl Table {
         let sign = if at_most { "≤" } else { "≥" };
         format!(
             "- target: {} {} {sign} {factor:.2}× {key}: {}× — {verdict}",
-            row.server.key,
+            row.key,
             self.metrics[m].name,
             fmt(ratio, 2)
         )
@@ -173,30 +188,31 @@ fn fmt(value: f64, decimals: usize) -> String {
     }
 }
 
-/// Runs `once` for every server in turn, `reps` rotations, each starting one server further
+/// Runs `once` for every subject in turn, `reps` rotations, each starting one subject further
 /// on (as `runtimes::rotate` does); a run that fails is reported on stderr and counts as NaN.
-pub(crate) fn rotate<E: std::fmt::Display>(
-    servers: &[ServerSpec],
+pub(crate) fn rotate<S: Subject, E: std::fmt::Display>(
+    subjects: &[S],
     reps: usize,
     metrics: usize,
-    mut once: impl FnMut(&ServerSpec) -> Result<Vec<f64>, E>,
+    mut once: impl FnMut(&S) -> Result<Vec<f64>, E>,
 ) -> Vec<Row> {
-    let mut rows: Vec<Row> = servers
+    let mut rows: Vec<Row> = subjects
         .iter()
-        .map(|server| Row {
-            server: server.clone(),
+        .map(|subject| Row {
+            key: subject.key().to_string(),
+            label: subject.label().to_string(),
             runs: Vec::with_capacity(reps),
         })
         .collect();
     let count = rows.len();
     for rep in 0..reps {
         for i in 0..count {
-            let row = &mut rows[(rep + i) % count];
-            let run = once(&row.server).unwrap_or_else(|e| {
-                eprintln!("  {}: {e}", row.server.key);
+            let at = (rep + i) % count;
+            let run = once(&subjects[at]).unwrap_or_else(|e| {
+                eprintln!("  {}: {e}", rows[at].key);
                 vec![f64::NAN; metrics]
             });
-            row.runs.push(run);
+            rows[at].runs.push(run);
         }
     }
     rows
