@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs the peers that tulip-http's peer tests (crates/tulip-http/tests/peer_*.rs) talk to:
-# nginx and curl from Debian's packages, and httpbin with the waitress WSGI server in a Python
-# venv at .peers/venv (or $TULIP_PEERS_VENV). The tests start their own instances on 127.0.0.1
-# ports of their own; nothing here starts a server.
+# Installs the peers that the peer tests (tulip-http's tests/peer_*.rs, areq's nginx and Redis
+# tests) talk to: nginx, curl and redis-server from Debian's packages, and httpbin with the
+# waitress WSGI server in a Python venv at .peers/venv (or $TULIP_PEERS_VENV). The tests start
+# their own instances on 127.0.0.1 ports of their own; nothing here starts a server.
 #
 # Idempotent: what is already there is not installed again, so a second run takes a second.
-# Needs root for apt-get (only when nginx or curl is missing). Called by .ci/run.
+# Needs root for apt-get (only when a Debian package is missing). Called by .ci/run.
 #   bash scripts/peers/install.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -40,12 +40,16 @@ apt_install() {
 missing=()
 have_nginx || missing+=(nginx)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ((${#missing[@]})); then
     echo "peers: installing ${missing[*]} from Debian's packages"
     apt_install "${missing[@]}"
     # In case a system nginx was started anyway (a policy-rc.d that allowed it): stop it.
     if [[ " ${missing[*]} " == *" nginx "* ]]; then
         service nginx stop >/dev/null 2>&1 || true
+    fi
+    if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+        service redis-server stop >/dev/null 2>&1 || true
     fi
 fi
 
@@ -77,5 +81,6 @@ fi
 
 nginx_bin="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
 echo "peers: $("$nginx_bin" -v 2>&1), $(curl --version | head -n1 | cut -d' ' -f1-2)," \
+    "$(redis-server --version | cut -d' ' -f1-3)," \
     "httpbin $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("httpbin"))')" \
     "in $venv"
