@@ -12,6 +12,8 @@
 //! The HTTP scenarios (`http_client`, `http_server`, in `src/http/`) run only when named too;
 //! `tulip-bench --http-client KIND` and `tulip-bench --serve-http KIND` are the client and
 //! server processes they start.
+//! The `crawl` scenario (`src/crawl/`, issue 8) runs only when named: areq against reqwest and
+//! the seed's areq.py, each crawling a generated site from nginx.
 
 #![deny(unsafe_code)]
 
@@ -19,6 +21,7 @@
 #[allow(unsafe_code)]
 mod alloc;
 mod as_completed;
+mod crawl;
 mod fs;
 mod gather;
 mod gather_sleep;
@@ -55,6 +58,8 @@ pub(crate) struct Options {
     pub(crate) runtimes: Vec<Runtime>,
     /// Options of the network scenarios.
     pub(crate) net: net::NetOptions,
+    /// Options of the `crawl` scenario.
+    pub(crate) crawl: crawl::CrawlOptions,
 }
 
 impl Options {
@@ -83,7 +88,7 @@ const SCENARIOS: [Scenario; 12] = [
 ];
 
 /// Scenarios run only when named: they take minutes and start server processes (`src/net/`).
-const ON_REQUEST: [Scenario; 6] = [
+const ON_REQUEST: [Scenario; 7] = [
     ("echo", net::echo),
     ("c10k", net::c10k),
     ("connect_rate", net::connect_rate),
@@ -92,6 +97,8 @@ const ON_REQUEST: [Scenario; 6] = [
     // Start nginx, wrk and client/server processes (`src/http/`).
     ("http_client", http::client),
     ("http_server", http::server),
+    // Starts nginx and crawler processes (`src/crawl/`).
+    ("crawl", crawl::run),
 ];
 
 fn usage() -> String {
@@ -105,7 +112,8 @@ fn usage() -> String {
         on_request.join(", "),
         runtimes.join(", "),
         net::NetOptions::usage()
-    )
+    ) + "\n"
+        + &crawl::CrawlOptions::usage()
 }
 
 /// The scenarios to run and their options, from the command line.
@@ -115,6 +123,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Vec<Scenario>, Optio
         reps: REPS,
         runtimes: Runtime::ALL.to_vec(),
         net: net::NetOptions::default(),
+        crawl: crawl::CrawlOptions::default(),
     };
     let mut chosen = Vec::new();
     while let Some(arg) = args.next() {
@@ -133,6 +142,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Vec<Scenario>, Optio
                     .collect::<Result<_, _>>()?;
             }
             net if net::NetOptions::takes(net) => options.net.set(net, args.next())?,
+            crawl if crawl::CrawlOptions::takes(crawl) => options.crawl.set(crawl, &mut args)?,
             name => match SCENARIOS
                 .iter()
                 .chain(&ON_REQUEST)
