@@ -283,9 +283,9 @@ fn test8_lets_two_workers_in_at_a_time_so_it_takes_two_seconds() {
     let out = run("test8", &[]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
-    // Workers 0 and 1 answer together after a second (in either order), worker 2 a second
-    // later.
-    let mut first_two: Vec<&str> = lines[..2]
+    // Workers 0 and 1 answer together after a second, in the order they asked (timers due
+    // together fire in arming order), worker 2 a second later.
+    let first_two: Vec<&str> = lines[..2]
         .iter()
         .map(|line| {
             line.strip_prefix("[1.00 s] ")
@@ -293,7 +293,6 @@ fn test8_lets_two_workers_in_at_a_time_so_it_takes_two_seconds() {
                 .unwrap_or_else(|| panic!("{line:?} is not a one-second answer in:\n{out}"))
         })
         .collect();
-    first_two.sort_unstable();
     assert_eq!(first_two, ["worker[0]", "worker[1]"], "{out}");
     assert!(
         lines[2].starts_with("[2.00 s] worker[2] response {'msg': "),

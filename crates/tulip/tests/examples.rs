@@ -59,33 +59,35 @@ closed: true
 /// task `idx` that drew too low sleeps `idx + 1` seconds and draws again when it wakes. Each
 /// draw comes from the one shared generator, so the order of wake-ups is the order of draws.
 ///
-/// Tasks due at the same instant (with seed 444, tasks 0 and 1 at 2 s) wake in `idx` order.
-/// That is the runtime's rule today rather than a promise (asyncio leaves it undefined too):
-/// timers due together fire in the order of their slots in the timer table, and here each task
-/// keeps reusing the slot it took at its first sleep, in spawn order. Should that rule change,
-/// this test fails at the first line drawn after a tie.
+/// Tasks due at the same instant (with seed 444, tasks 0 and 1 at 2 s) wake in the order their
+/// sleeps began: timers due together fire in the order they were armed (asyncio leaves the
+/// order undefined). Should that rule change, this test fails at the first line drawn after a
+/// tie.
 fn expected_rand(seed: u64) -> String {
     const COLOUR: [&str; 3] = ["\x1b[36m", "\x1b[91m", "\x1b[35m"];
     const RESET: &str = "\x1b[0m";
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut out = String::new();
     let mut results = [0; 3];
-    // (wake-up time in seconds, idx) of the tasks asleep, earliest first.
+    // (wake-up time in seconds, arming order, idx) of the tasks asleep, earliest first.
     let mut asleep = BTreeSet::new();
-    let mut draw = |idx: u64, now: u64, out: &mut String, asleep: &mut BTreeSet<(u64, u64)>| {
-        let c = COLOUR[idx as usize];
-        let threshold = 10 - idx - 1;
-        let i = u64::from(rng.u32(0..=10));
-        if i <= threshold {
-            out.push_str(&format!("{c}makerandom({idx}) == {i} too low; retrying.\n"));
-            asleep.insert((now + idx + 1, idx));
-        } else {
-            out.push_str(&format!(
-                "{c}---> Finished: makerandom({idx}) == {i}{RESET}\n"
-            ));
-            results[idx as usize] = i;
-        }
-    };
+    let mut armed = 0u64;
+    let mut draw =
+        |idx: u64, now: u64, out: &mut String, asleep: &mut BTreeSet<(u64, u64, u64)>| {
+            let c = COLOUR[idx as usize];
+            let threshold = 10 - idx - 1;
+            let i = u64::from(rng.u32(0..=10));
+            if i <= threshold {
+                out.push_str(&format!("{c}makerandom({idx}) == {i} too low; retrying.\n"));
+                asleep.insert((now + idx + 1, armed, idx));
+                armed += 1;
+            } else {
+                out.push_str(&format!(
+                    "{c}---> Finished: makerandom({idx}) == {i}{RESET}\n"
+                ));
+                results[idx as usize] = i;
+            }
+        };
     for idx in 0..3 {
         out.push_str(&format!(
             "{}Initiated makerandom({idx}).\n",
@@ -93,7 +95,7 @@ fn expected_rand(seed: u64) -> String {
         ));
         draw(idx, 0, &mut out, &mut asleep);
     }
-    while let Some((now, idx)) = asleep.pop_first() {
+    while let Some((now, _, idx)) = asleep.pop_first() {
         draw(idx, now, &mut out, &mut asleep);
     }
     let [r1, r2, r3] = results;

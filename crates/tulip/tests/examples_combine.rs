@@ -27,21 +27,26 @@ fn expected_chained(args: &[u32]) -> String {
         i
     };
     let mut out = String::new();
-    // (wake time, position) -> the chain's state: its part1 sleep, and its part2 sleep once drawn.
+    // (wake time, arming order) -> the chain's state: its part1 sleep, and its part2 sleep once
+    // drawn. Sleeps due at the same instant wake in the order they were armed, as on a real
+    // clock, where the one armed earlier is due a little earlier.
     let mut due = BTreeMap::new();
-    for (position, &n) in args.iter().enumerate() {
+    let mut armed = 0u32;
+    for &n in args {
         let i = draw();
         out += &format!("part1({n}) sleeping for {i} seconds.\n");
-        due.insert((i, position), (n, i, None));
+        due.insert((i, armed), (n, i, None));
+        armed += 1;
     }
     let mut longest = 0;
-    while let Some(((now, position), (n, first, second))) = due.pop_first() {
+    while let Some(((now, _), (n, first, second))) = due.pop_first() {
         match second {
             None => {
                 out += &format!("Returning part1({n}) == result{n}-1.\n");
                 let i = draw();
                 out += &format!("part2({n}, 'result{n}-1') sleeping for {i} seconds.\n");
-                due.insert((now + i, position), (n, first, Some(i)));
+                due.insert((now + i, armed), (n, first, Some(i)));
+                armed += 1;
             }
             Some(second) => {
                 let derived = format!("result{n}-2 derived from result{n}-1");

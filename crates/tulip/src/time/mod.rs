@@ -3,7 +3,8 @@
 //!
 //! Timers are exact: a sleep of 1.3 ms ends 1.3 ms later (armed through a timerfd), not at the
 //! next millisecond. A million pending sleeps cost a few dozen bytes each, and cancelling one
-//! is O(1).
+//! is O(1). Timers due at the same instant fire in the order they were armed, so tasks that
+//! start equal sleeps one after another wake in that order.
 //!
 //! ```
 //! use std::time::Duration;

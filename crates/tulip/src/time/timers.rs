@@ -4,6 +4,11 @@
 //! longer matches). Stale entries are skipped when they reach the top, and the heap is rebuilt
 //! once they outnumber the live ones, so a million armed-and-disarmed timeouts cost no more
 //! memory than the ones still armed. Deadlines are exact nanoseconds: no wheel rounds them.
+//!
+//! Timers due at the same instant fire in the order they were armed: each arming takes the
+//! next stamp of a counter, which breaks ties in the heap and doubles as the slot's
+//! generation. (The counter wraps after 2³² armings; only ties straddling the wrap are then
+//! out of order.)
 
 use std::task::Waker;
 
@@ -29,7 +34,8 @@ struct Slot {
     state: SlotState,
 }
 
-/// Heap entry: (deadline ns, slot index, generation), ordered by deadline first.
+/// Heap entry: (deadline ns, stamp, slot index), ordered by deadline, then arming order. The
+/// stamp is the slot's generation while this entry is its live one.
 type Entry = (u64, u32, u32);
 
 const NO_FREE: u32 = u32::MAX;
@@ -42,6 +48,8 @@ pub(crate) struct Timers {
     /// Heap entries whose slot was freed before they fired.
     stale: usize,
     live: usize,
+    /// The stamp the next armed timer takes.
+    next_stamp: u32,
 }
 
 /// What a pending sleep finds when it looks at its timer again.
@@ -59,6 +67,7 @@ impl Timers {
             free_head: NO_FREE,
             stale: 0,
             live: 0,
+            next_stamp: 0,
         }
     }
 
@@ -84,9 +93,12 @@ impl Timers {
             }
             index
         };
+        let stamp = self.next_stamp;
+        self.next_stamp = stamp.wrapping_add(1);
         let slot = &mut self.slots[index as usize];
         slot.state = SlotState::Waiting(waker);
-        self.heap.push((deadline, index, slot.generation));
+        slot.generation = stamp;
+        self.heap.push((deadline, stamp, index));
         self.live += 1;
         TimerKey {
             index,
@@ -138,7 +150,7 @@ impl Timers {
 
     /// The earliest deadline still armed.
     pub(crate) fn next_deadline(&mut self) -> Option<u64> {
-        while let Some(&(deadline, index, generation)) = self.heap.peek() {
+        while let Some(&(deadline, generation, index)) = self.heap.peek() {
             if self.is_live(index, generation) {
                 return Some(deadline);
             }
@@ -150,7 +162,7 @@ impl Timers {
 
     /// Fires every timer due at `now`, pushing their wakers onto `wake`.
     pub(crate) fn fire_due(&mut self, now: u64, wake: &mut Vec<Waker>) {
-        while let Some(&(deadline, index, generation)) = self.heap.peek() {
+        while let Some(&(deadline, generation, index)) = self.heap.peek() {
             if deadline > now {
                 break;
             }
@@ -194,7 +206,7 @@ impl Timers {
     fn compact_if_mostly_stale(&mut self) {
         if self.stale > 1024 && self.stale > self.live {
             let slots = &self.slots;
-            self.heap.retain(|&(_, index, generation)| {
+            self.heap.retain(|&(_, generation, index)| {
                 let slot = &slots[index as usize];
                 slot.generation == generation && matches!(slot.state, SlotState::Waiting(_))
             });
@@ -239,6 +251,31 @@ mod tests {
         wake.drain(..).for_each(Waker::wake);
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert_eq!(timers.len(), 1);
+    }
+
+    #[test]
+    fn timers_due_together_fire_in_the_order_they_were_armed() {
+        let mut timers = Timers::new();
+        let (_, filler) = waker();
+        // Free four slots in an order unlike the arming order below, so that slot numbers
+        // cannot stand in for arming order.
+        let keys: Vec<_> = (0..4).map(|_| timers.insert(1, filler.clone())).collect();
+        for i in [2usize, 0, 3, 1] {
+            timers.remove(keys[i]);
+        }
+        let wakers: Vec<_> = (0..4).map(|_| waker().1).collect();
+        for w in &wakers {
+            timers.insert(50, w.clone());
+        }
+        let mut fired = Vec::new();
+        timers.fire_due(50, &mut fired);
+        assert_eq!(fired.len(), wakers.len());
+        for (i, (fired, armed)) in fired.iter().zip(&wakers).enumerate() {
+            assert!(
+                fired.will_wake(armed),
+                "timer {i} fired out of arming order"
+            );
+        }
     }
 
     #[test]
