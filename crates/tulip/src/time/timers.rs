@@ -5,6 +5,12 @@
 //! once they outnumber the live ones, so a million armed-and-disarmed timeouts cost no more
 //! memory than the ones still armed. Deadlines are exact nanoseconds: no wheel rounds them.
 //!
+//! Most timers are armed in deadline order — the same timeout or sleep armed again and again
+//! as the clock moves on (a server's header-read timeout per request, a gather of equal
+//! sleeps) — so an entry whose deadline is no earlier than the last one's is appended to a
+//! sorted run (a FIFO) instead of the heap: O(1) to arm, O(1) to fire or to skip once
+//! cancelled. The others go to the heap; the earliest of the two fronts is the next timer.
+//!
 //! Timers due at the same instant fire in the order they were armed: each arming takes the
 //! next stamp of a counter, which breaks ties in the heap and doubles as the slot's
 //! generation. (The counter wraps after 2³² armings; only ties straddling the wrap are then
@@ -12,7 +18,7 @@
 
 use std::task::Waker;
 
-use crate::util::chunked::{ChunkedMinHeap, ChunkedVec};
+use crate::util::chunked::{ChunkedMinHeap, ChunkedQueue, ChunkedVec};
 
 /// Which slot, and which use of it: a key outlives its slot's reuse without confusion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +49,8 @@ const NO_FREE: u32 = u32::MAX;
 #[derive(Debug)]
 pub(crate) struct Timers {
     heap: ChunkedMinHeap<Entry>,
+    /// Entries armed in deadline order, earliest first (see the module docs).
+    sorted: ChunkedQueue<Entry>,
     slots: ChunkedVec<Slot>,
     free_head: u32,
     /// Heap entries whose slot was freed before they fired.
@@ -63,6 +71,7 @@ impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
             heap: ChunkedMinHeap::default(),
+            sorted: ChunkedQueue::default(),
             slots: ChunkedVec::default(),
             free_head: NO_FREE,
             stale: 0,
@@ -98,7 +107,10 @@ impl Timers {
         let slot = &mut self.slots[index as usize];
         slot.state = SlotState::Waiting(waker);
         slot.generation = stamp;
-        self.heap.push((deadline, stamp, index));
+        match self.sorted.back() {
+            Some(&(last, _, _)) if deadline < last => self.heap.push((deadline, stamp, index)),
+            _ => self.sorted.push_back((deadline, stamp, index)),
+        }
         self.live += 1;
         TimerKey {
             index,
@@ -148,13 +160,31 @@ impl Timers {
         }
     }
 
+    /// The earliest entry of the heap and the sorted run, and whether it is the run's.
+    fn first(&self) -> Option<(Entry, bool)> {
+        match (self.heap.peek(), self.sorted.front()) {
+            (Some(&h), Some(&s)) if (s.0, s.1) <= (h.0, h.1) => Some((s, true)),
+            (Some(&h), _) => Some((h, false)),
+            (None, Some(&s)) => Some((s, true)),
+            (None, None) => None,
+        }
+    }
+
+    fn pop_first(&mut self, from_sorted: bool) {
+        if from_sorted {
+            self.sorted.pop_front();
+        } else {
+            self.heap.pop();
+        }
+    }
+
     /// The earliest deadline still armed.
     pub(crate) fn next_deadline(&mut self) -> Option<u64> {
-        while let Some(&(deadline, generation, index)) = self.heap.peek() {
+        while let Some(((deadline, generation, index), from_sorted)) = self.first() {
             if self.is_live(index, generation) {
                 return Some(deadline);
             }
-            self.heap.pop();
+            self.pop_first(from_sorted);
             self.stale -= 1;
         }
         None
@@ -162,11 +192,11 @@ impl Timers {
 
     /// Fires every timer due at `now`, pushing their wakers onto `wake`.
     pub(crate) fn fire_due(&mut self, now: u64, wake: &mut Vec<Waker>) {
-        while let Some(&(deadline, generation, index)) = self.heap.peek() {
+        while let Some(((deadline, generation, index), from_sorted)) = self.first() {
             if deadline > now {
                 break;
             }
-            self.heap.pop();
+            self.pop_first(from_sorted);
             let slot = &mut self.slots[index as usize];
             if slot.generation != generation {
                 self.stale -= 1;
@@ -183,6 +213,7 @@ impl Timers {
     /// Drops every waker (the loop is closing).
     pub(crate) fn take_all(&mut self) -> Vec<Waker> {
         self.heap.clear();
+        self.sorted.clear();
         self.stale = 0;
         self.live = 0;
         let mut wakers = Vec::new();
@@ -206,10 +237,12 @@ impl Timers {
     fn compact_if_mostly_stale(&mut self) {
         if self.stale > 1024 && self.stale > self.live {
             let slots = &self.slots;
-            self.heap.retain(|&(_, generation, index)| {
-                let slot = &slots[index as usize];
+            let live = |&(_, generation, index): &Entry| {
+                let slot: &Slot = &slots[index as usize];
                 slot.generation == generation && matches!(slot.state, SlotState::Waiting(_))
-            });
+            };
+            self.heap.retain(live);
+            self.sorted.retain(live);
             self.stale = 0;
         }
     }
@@ -308,12 +341,81 @@ mod tests {
             let key = timers.insert(100 + i, w.clone());
             timers.remove(key);
         }
-        assert!(
-            timers.heap.len() < 2_100,
-            "heap kept {} entries",
-            timers.heap.len()
-        );
+        let kept = timers.heap.len() + timers.sorted.len();
+        assert!(kept < 2_100, "kept {kept} entries");
         assert_eq!(timers.len(), 1);
         assert_eq!(timers.poll(keep, &w).0, TimerState::Waiting);
+    }
+
+    #[test]
+    fn the_sorted_run_and_the_heap_fire_as_one_queue() {
+        let mut timers = Timers::new();
+        let (_, w) = waker();
+        // In order (the sorted run), then earlier ones (the heap), then ties across both.
+        let deadlines = [10, 20, 30, 15, 5, 30, 20, 40, 1];
+        let wakers: Vec<_> = deadlines.iter().map(|_| waker().1).collect();
+        for (&d, w) in deadlines.iter().zip(&wakers) {
+            timers.insert(d, w.clone());
+        }
+        assert!(!timers.sorted.is_empty() && timers.heap.len() > 0);
+        assert_eq!(timers.next_deadline(), Some(1));
+        let mut fired = Vec::new();
+        timers.fire_due(100, &mut fired);
+        // Expected: by deadline, ties in arming order.
+        let mut order: Vec<usize> = (0..deadlines.len()).collect();
+        order.sort_by_key(|&i| (deadlines[i], i));
+        assert_eq!(fired.len(), order.len());
+        for (f, &i) in fired.iter().zip(&order) {
+            assert!(
+                f.will_wake(&wakers[i]),
+                "timer {i} (deadline {}) out of order",
+                deadlines[i]
+            );
+        }
+        assert_eq!(timers.next_deadline(), None);
+        drop(w);
+    }
+
+    proptest::proptest! {
+        /// Any mix of arming, cancelling and firing matches a model ordered by (deadline,
+        /// arming order).
+        #[test]
+        fn matches_an_ordered_model(ops in proptest::collection::vec((0u8..3, 0u64..64), 1..300)) {
+            let mut timers = Timers::new();
+            let mut model: std::collections::BTreeMap<(u64, u32), (TimerKey, usize)> =
+                std::collections::BTreeMap::new();
+            let mut wakers = Vec::new();
+            let mut now = 0u64;
+            let mut armed = 0u32;
+            for (op, value) in ops {
+                match op {
+                    0 => {
+                        let (_, w) = waker();
+                        let key = timers.insert(now + value, w.clone());
+                        model.insert((now + value, armed), (key, wakers.len()));
+                        wakers.push(w);
+                        armed += 1;
+                    }
+                    1 if !model.is_empty() => {
+                        let at = *model.keys().nth(value as usize % model.len()).unwrap();
+                        let (key, _) = model.remove(&at).unwrap();
+                        proptest::prop_assert!(timers.remove(key).is_some());
+                    }
+                    _ => {
+                        now += value / 4;
+                        let mut fired = Vec::new();
+                        timers.fire_due(now, &mut fired);
+                        let due: Vec<_> = model.keys().take_while(|k| k.0 <= now).copied().collect();
+                        proptest::prop_assert_eq!(fired.len(), due.len());
+                        for (f, k) in fired.iter().zip(&due) {
+                            let (_, i) = model.remove(k).unwrap();
+                            proptest::prop_assert!(f.will_wake(&wakers[i]));
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(timers.next_deadline(), model.keys().next().map(|k| k.0));
+                proptest::prop_assert_eq!(timers.len(), model.len());
+            }
+        }
     }
 }

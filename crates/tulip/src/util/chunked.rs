@@ -169,6 +169,30 @@ impl<T> ChunkedQueue<T> {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.chunks.iter().flatten()
     }
+
+    pub(crate) fn front(&self) -> Option<&T> {
+        self.chunks.front()?.front()
+    }
+
+    pub(crate) fn back(&self) -> Option<&T> {
+        self.chunks.back()?.back()
+    }
+
+    /// Keeps only the items `keep` accepts, in their order.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let mut kept = ChunkedQueue::default();
+        while let Some(item) = self.pop_front() {
+            if keep(&item) {
+                kept.push_back(item);
+            }
+        }
+        *self = kept;
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.chunks.clear();
+        self.len = 0;
+    }
 }
 
 impl<T> Extend<T> for ChunkedQueue<T> {
