@@ -9,8 +9,8 @@
 //!    redirects itself, hop by hop, each target checked against the seen-set and the scope, so
 //!    nothing is fetched twice and a loop is caught), and queues the outcome;
 //! 2. it takes the outcomes in batches: hands each page's lines to the [`OutputWriter`],
-//!    records the graph, pushes all the new in-scope links of the batch to the frontier in one
-//!    call and completes the batch's jobs in another;
+//!    records the graph, and hands the frontier all the new in-scope links of the batch with the
+//!    batch's completions in one call ([`Frontier::finish`]);
 //! 3. it waits for the next outcome, the end of a host's politeness delay, or Ctrl+C.
 //!
 //! Ctrl+C (when [`Config::handle_ctrl_c`]) stops claiming, cancels the pages in flight (they
@@ -510,7 +510,7 @@ impl<F: Frontier + 'static> Run<'_, F> {
     }
 
     /// Takes a batch of finished pages into the output, the graph, the summary and the
-    /// frontier (one `push` and one `complete` for the whole batch).
+    /// frontier (one [`Frontier::finish`] for the whole batch: its links and its completions).
     async fn absorb(&mut self, batch: Vec<Outcome>) -> Result<(), Error> {
         let mut new_jobs = Vec::new();
         let mut completions = Vec::with_capacity(batch.len());
@@ -556,10 +556,7 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 succeeded: outcome.error.is_none(),
             });
         }
-        if !new_jobs.is_empty() {
-            self.shared.frontier.push(new_jobs).await?;
-        }
-        self.shared.frontier.complete(completions).await?;
+        self.shared.frontier.finish(completions, new_jobs).await?;
         let counters = self.shared.frontier.counters().await?;
         self.progress.update(
             counters.done + counters.failed,

@@ -339,6 +339,49 @@ pub trait Frontier {
     /// When the backend fails.
     async fn complete(&self, done: Vec<Completion>) -> Result<(), FrontierError>;
 
+    /// Pushes the links `found` on finished pages and completes those pages, as one step: a
+    /// backend with transactions does both in one, so a crash never leaves a page completed
+    /// without its links queued (or the links queued with the page still leased). Returns how
+    /// many of `found` were new, as [`push`](Frontier::push).
+    ///
+    /// The default calls [`push`](Frontier::push) then [`complete`](Frontier::complete).
+    ///
+    /// # Errors
+    ///
+    /// When the backend fails; then, with the default, the links may be queued and the pages
+    /// not completed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use areq::frontier::{Completion, Frontier, FrontierConfig, Job, MemoryFrontier};
+    /// use url::Url;
+    ///
+    /// tulip::run(async {
+    ///     let frontier = MemoryFrontier::new(FrontierConfig::default());
+    ///     frontier.push(vec![Job::seed(Url::parse("http://h/").unwrap())]).await.unwrap();
+    ///     let page = frontier.claim(1, tulip::time::Instant::now()).await.unwrap().jobs.remove(0);
+    ///     let link = page.child(Url::parse("http://h/a").unwrap());
+    ///     let added = frontier.finish(vec![Completion::ok(page)], vec![link]).await.unwrap();
+    ///     assert_eq!(added, 1);
+    ///     let c = frontier.counters().await.unwrap();
+    ///     assert_eq!((c.queued, c.in_flight, c.done), (1, 0, 1));
+    /// });
+    /// ```
+    async fn finish(
+        &self,
+        completions: Vec<Completion>,
+        found: Vec<Job>,
+    ) -> Result<usize, FrontierError> {
+        let added = if found.is_empty() {
+            0
+        } else {
+            self.push(found).await?
+        };
+        self.complete(completions).await?;
+        Ok(added)
+    }
+
     /// The current counts.
     ///
     /// # Errors
