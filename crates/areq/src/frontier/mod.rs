@@ -41,6 +41,7 @@
 //! });
 //! ```
 
+mod disk;
 mod memory;
 
 use std::fmt;
@@ -49,6 +50,7 @@ use std::time::Duration;
 use tulip::time::Instant;
 use url::Url;
 
+pub use disk::{DiskFrontier, STATE_FILE};
 pub use memory::MemoryFrontier;
 
 /// One URL to fetch.
