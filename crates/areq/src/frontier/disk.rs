@@ -295,7 +295,7 @@ impl DiskFrontier {
         done: &[Completion],
         seen_only: &[&str],
         output_len: Option<u64>,
-    ) -> Result<(), redb::Error> {
+    ) -> Result<(), DbError> {
         let mut jobs = txn.open_table(JOBS)?;
         let mut seen = txn.open_table(SEEN)?;
         let mut meta = txn.open_table(META)?;
@@ -338,6 +338,22 @@ impl DiskFrontier {
     }
 }
 
+/// A database error, as its message (redb's error type is large to move around).
+#[derive(Debug)]
+struct DbError(String);
+
+impl<E: Into<redb::Error>> From<E> for DbError {
+    fn from(err: E) -> DbError {
+        DbError(err.into().to_string())
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 struct Loaded {
     seen: HashSet<String>,
     queue: Vec<Job>,
@@ -348,7 +364,7 @@ struct Loaded {
 
 /// Reads the whole state (creating the tables in a new database). The outer error is the
 /// database's, the inner one a database that is not an areq state.
-fn load(db: &Database) -> Result<Result<Loaded, String>, redb::Error> {
+fn load(db: &Database) -> Result<Result<Loaded, String>, DbError> {
     let txn = db.begin_write()?;
     let foreign: Vec<String> = txn
         .list_tables()?
@@ -394,8 +410,7 @@ fn load(db: &Database) -> Result<Result<Loaded, String>, redb::Error> {
                 }
             }
         }
-        let get =
-            |key| -> Result<Option<u64>, redb::Error> { Ok(meta.get(key)?.map(|v| v.value())) };
+        let get = |key| -> Result<Option<u64>, DbError> { Ok(meta.get(key)?.map(|v| v.value())) };
         Loaded {
             counters: Counters {
                 done: get(DONE_KEY)?.unwrap_or(0),
