@@ -25,7 +25,8 @@
 //!
 //! Every batch method is one write transaction ([`Frontier::finish`]: the links found and the
 //! completions together), and [`claim`](Frontier::claim) and [`counters`](Frontier::counters)
-//! touch no disk at all.
+//! touch no disk at all. The in-memory copy makes the memory use that of [`MemoryFrontier`](super::MemoryFrontier)
+//! (the seen-set and the queue); the disk holds the state for the next run.
 //!
 //! # Exactly once in the output
 //!
@@ -41,13 +42,20 @@
 //! completed pages; at most `--limit` pages can be in flight. After Ctrl+C the crawl lets the
 //! pages in flight finish and commits them, so nothing at all is fetched twice.
 //!
-//! # Durability
+//! # Durability and speed
 //!
 //! Commits are written to the file (redb's `Durability::Eventual`) but not `fsync`ed: a killed
-//! process loses nothing committed, a power cut may lose the last commits (and then the output
-//! file may be longer than the committed length, which the next run cuts back; it may also be
-//! shorter, which is reported as an error). [`DiskFrontier::set_fsync`] asks for an `fsync` per
-//! commit instead. The database calls block the loop thread for the time of a commit.
+//! process loses nothing committed; a power cut may lose the last commits (the output file may
+//! then be longer than the committed length, which the next run cuts back, or shorter, which is
+//! reported as an error). [`DiskFrontier::set_fsync`] asks for an `fsync` per commit instead.
+//!
+//! Each commit runs on a thread of tulip's pool ([`tulip::to_thread`]), one at a time and in
+//! call order, so the pages in flight go on while it writes. Measured on the demo crawl (20,000
+//! pages, release build, ext4 on a shared 2-core VM, noisy): commits on the loop thread took
+//! about 1.6 ms each on average (8 ms at most, ~700 commits) and the crawl ran at 0.6× the
+//! pages/s of the in-memory frontier; on the pool it runs at about 0.8×, with or without
+//! `fsync` (the difference was within the noise there). The default stays without `fsync`:
+//! covering a power cut would also need the output file synced before each commit.
 //!
 //! # Examples
 //!
@@ -77,11 +85,12 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use redb::{
     Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
-    WriteTransaction,
 };
+use tulip::sync::Lock;
 use tulip::time::Instant;
 use url::Url;
 
@@ -124,7 +133,9 @@ pub struct DiskFrontier {
 
 struct Inner {
     path: PathBuf,
-    db: Database,
+    db: Arc<Database>,
+    /// Commits take turns, in call order.
+    commit_turn: Lock,
     config: FrontierConfig,
     state: RefCell<State>,
     next_seq: Cell<u64>,
@@ -192,7 +203,8 @@ impl DiskFrontier {
         Ok(DiskFrontier {
             inner: Rc::new(Inner {
                 path: path.clone(),
-                db,
+                db: Arc::new(db),
+                commit_turn: Lock::new(),
                 config,
                 state: RefCell::new(State::restore(seen, queue, counters)),
                 next_seq: Cell::new(next_seq),
@@ -261,79 +273,110 @@ impl DiskFrontier {
         FrontierError::new(format!("state {}: {e}", self.inner.path.display()))
     }
 
-    /// One write transaction: queue `added`, complete `done`, note `seen_only`.
-    fn commit(
+    /// One write transaction, on a thread of the pool: queue `added`, complete `done`, note
+    /// `seen_only`, record the pending output length. Transactions commit in call order.
+    async fn commit(
         &self,
         added: &[Job],
         done: &[Completion],
         seen_only: &[&str],
     ) -> Result<(), FrontierError> {
-        let pending = self.inner.pending_output_len.get();
-        if added.is_empty() && done.is_empty() && seen_only.is_empty() && pending.is_none() {
+        let inner = &self.inner;
+        if added.is_empty()
+            && done.is_empty()
+            && seen_only.is_empty()
+            && inner.pending_output_len.get().is_none()
+        {
             return Ok(());
         }
-        let mut txn = self.inner.db.begin_write().map_err(|e| self.error(e))?;
-        txn.set_durability(if self.inner.fsync.get() {
-            Durability::Immediate
-        } else {
-            Durability::Eventual
-        });
-        self.write(&txn, added, done, seen_only, pending)
-            .map_err(|e| self.error(e))?;
-        txn.commit().map_err(|e| self.error(e))?;
-        if pending.is_some() {
-            self.inner.pending_output_len.set(None);
-            self.inner.output_len.set(pending);
+        let first_seq = inner.next_seq.get();
+        inner.next_seq.set(first_seq + added.len() as u64);
+        let batch = Batch {
+            added: added
+                .iter()
+                .map(|job| (job.url.as_str().to_owned(), encode(job)))
+                .collect(),
+            done: done
+                .iter()
+                .map(|c| (c.job.url.as_str().to_owned(), c.succeeded))
+                .collect(),
+            seen_only: seen_only.iter().map(|u| (*u).to_owned()).collect(),
+            first_seq,
+            output_len: inner.pending_output_len.take(),
+            durability: if inner.fsync.get() {
+                Durability::Immediate
+            } else {
+                Durability::Eventual
+            },
+        };
+        let output_len = batch.output_len;
+        let _turn = inner.commit_turn.lock().await;
+        let db = inner.db.clone();
+        match tulip::to_thread(move || batch.write(&db)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(self.error(e)),
+            Err(join) => return Err(self.error(format!("the commit failed: {join}"))),
+        }
+        if output_len.is_some() {
+            inner.output_len.set(output_len);
         }
         Ok(())
     }
+}
 
-    fn write(
-        &self,
-        txn: &WriteTransaction,
-        added: &[Job],
-        done: &[Completion],
-        seen_only: &[&str],
-        output_len: Option<u64>,
-    ) -> Result<(), DbError> {
-        let mut jobs = txn.open_table(JOBS)?;
-        let mut seen = txn.open_table(SEEN)?;
-        let mut meta = txn.open_table(META)?;
-        let mut seq = self.inner.next_seq.get();
-        for job in added {
-            jobs.insert(seq, encode(job).as_slice())?;
-            seen.insert(job.url.as_str(), seq)?;
-            seq += 1;
-        }
-        for url in seen_only {
-            seen.insert(*url, NO_JOB)?;
-        }
-        let (mut ok, mut failed) = (0, 0);
-        for completion in done {
-            let url = completion.job.url.as_str();
-            let row = seen.insert(url, NO_JOB)?.map(|v| v.value());
-            if let Some(row) = row
-                && row != NO_JOB
-            {
-                jobs.remove(row)?;
+/// What one commit writes, owned so that it can go to a thread of the pool.
+struct Batch {
+    /// URL and encoded job of each job queued.
+    added: Vec<(String, Vec<u8>)>,
+    /// URL and success of each job completed.
+    done: Vec<(String, bool)>,
+    seen_only: Vec<String>,
+    /// The sequence number of the first job of `added`.
+    first_seq: u64,
+    output_len: Option<u64>,
+    durability: Durability,
+}
+
+impl Batch {
+    fn write(self, db: &Database) -> Result<(), DbError> {
+        let mut txn = db.begin_write()?;
+        txn.set_durability(self.durability);
+        {
+            let mut jobs = txn.open_table(JOBS)?;
+            let mut seen = txn.open_table(SEEN)?;
+            let mut meta = txn.open_table(META)?;
+            for (seq, (url, job)) in (self.first_seq..).zip(&self.added) {
+                jobs.insert(seq, job.as_slice())?;
+                seen.insert(url.as_str(), seq)?;
             }
-            if completion.succeeded {
-                ok += 1;
-            } else {
-                failed += 1;
+            for url in &self.seen_only {
+                seen.insert(url.as_str(), NO_JOB)?;
+            }
+            let (mut ok, mut failed) = (0, 0);
+            for (url, succeeded) in &self.done {
+                let row = seen.insert(url.as_str(), NO_JOB)?.map(|v| v.value());
+                if let Some(row) = row
+                    && row != NO_JOB
+                {
+                    jobs.remove(row)?;
+                }
+                if *succeeded {
+                    ok += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+            for (key, n) in [(DONE_KEY, ok), (FAILED_KEY, failed)] {
+                if n > 0 {
+                    let old = meta.get(key)?.map_or(0, |v| v.value());
+                    meta.insert(key, old + n)?;
+                }
+            }
+            if let Some(len) = self.output_len {
+                meta.insert(OUTPUT_KEY, len)?;
             }
         }
-        for (key, n) in [(DONE_KEY, ok), (FAILED_KEY, failed)] {
-            if n > 0 {
-                let old = meta.get(key)?.map_or(0, |v| v.value());
-                meta.insert(key, old + n)?;
-            }
-        }
-        if let Some(len) = output_len {
-            meta.insert(OUTPUT_KEY, len)?;
-        }
-        drop((jobs, seen, meta));
-        self.inner.next_seq.set(seq);
+        txn.commit()?;
         Ok(())
     }
 }
@@ -456,7 +499,7 @@ fn decode(bytes: &[u8]) -> Option<Job> {
 impl Frontier for DiskFrontier {
     async fn push(&self, jobs: Vec<Job>) -> Result<usize, FrontierError> {
         let added = self.inner.state.borrow_mut().push(jobs);
-        self.commit(&added, &[], &[])?;
+        self.commit(&added, &[], &[]).await?;
         Ok(added.len())
     }
 
@@ -468,7 +511,7 @@ impl Frontier for DiskFrontier {
             .filter(|(_, f)| **f)
             .map(|(u, _)| u.as_str())
             .collect();
-        self.commit(&[], &[], &new)?;
+        self.commit(&[], &[], &new).await?;
         Ok(fresh)
     }
 
@@ -495,7 +538,7 @@ impl Frontier for DiskFrontier {
             state.complete(&completions);
             added
         };
-        self.commit(&added, &completions, &[])?;
+        self.commit(&added, &completions, &[]).await?;
         Ok(added.len())
     }
 
