@@ -5,6 +5,12 @@
 //! options add the tutorial's "next steps". [`Cli`] is the [`clap`] definition; [`run`] is what
 //! `main` runs on the loop.
 //!
+//! Two ways to continue a crawl: `--resume` reads the output file of an earlier run and skips
+//! the pages it lists (the in-memory frontier; it works with any output, but relearns the queue
+//! from the output's links); `--state DIR` keeps the frontier itself on disk (like Scrapy's
+//! `JOBDIR`) and continues from it, exactly, even after the process was killed. `--state`
+//! implies continuing, so the two options exclude each other.
+//!
 //! # Examples
 //!
 //! ```

@@ -16,7 +16,14 @@
 //! Ctrl+C (when [`Config::handle_ctrl_c`]) stops claiming, cancels the pages in flight (they
 //! were not written, so `--resume` fetches them again), and then finishes as a normal end does:
 //! the output is flushed and closed, the graph written, the summary returned with
-//! [`Summary::interrupted`] set.
+//! [`Summary::interrupted`] set. With [`Config::state`] (`--state DIR`, the
+//! [`DiskFrontier`]), Ctrl+C lets the pages in flight finish and records them, so the next run
+//! fetches nothing twice; a second Ctrl+C cancels them as above.
+//!
+//! With `--state`, each batch's output lines are flushed before its completions are committed
+//! with the output's length, and redirect targets are queued as jobs of their own (in the same
+//! commit) instead of being fetched on the spot: see [`DiskFrontier`] for why a crawl killed at
+//! any point then resumes with every output line exactly once.
 //!
 //! # Examples
 //!
@@ -535,12 +542,13 @@ impl<F: Frontier + 'static> Run<'_, F> {
                     self.absorb(batch).await?;
                 }
                 Wake::Timer => {}
-                Wake::Interrupted if self.disk.is_some() => {
+                Wake::Interrupted if self.disk.is_some() && !stopping => {
                     tracing::warn!(
-                        "Interrupted: stopping after the {} pages in flight",
+                        "Interrupted: stopping after the {} pages in flight (Ctrl+C again to \
+                         stop now; they are then fetched again by the next run)",
                         tasks.len()
                     );
-                    ctrl_c = None;
+                    ctrl_c = Some(Box::pin(tulip::signal::ctrl_c()));
                     stopping = true;
                 }
                 Wake::Interrupted => {

@@ -315,3 +315,52 @@ fn foreign_database() {
     let err = DiskFrontier::open(&dir.0, FrontierConfig::default()).unwrap_err();
     assert!(err.to_string().contains("not an areq state"), "{err}");
 }
+
+#[test]
+fn resume_cuts_unrecorded_lines_and_refuses_a_shortened_output() {
+    let dir = TempDir::new("disk-cut");
+    let output = dir.path("found.tsv");
+    let site = site();
+    tulip::run(async {
+        let server = serve(site.clone(), "127.0.0.1:0").await.unwrap();
+        let mut config = areq::crawler::Config::new(output.clone());
+        config.urls = vec![server.base_url().clone()];
+        config.depth = u32::MAX;
+        config.same_host = true;
+        config.state = Some(dir.path("state"));
+        let first = areq::crawler::crawl(&config).await.unwrap();
+        assert!(first.pages > 0);
+        let full = std::fs::read(&output).unwrap();
+        let requests = server.requests();
+
+        // Lines written after the last commit (a page killed before its completion was
+        // recorded) are cut off by the next run.
+        let mut longer = full.clone();
+        longer.extend_from_slice(b"http://x/\thttp://x/y\n");
+        std::fs::write(&output, &longer).unwrap();
+        let second = areq::crawler::crawl(&config).await.unwrap();
+        assert_eq!(second.pages, 0);
+        assert!(second.resumed > 0);
+        assert_eq!(std::fs::read(&output).unwrap(), full);
+        assert_eq!(server.requests(), requests, "nothing fetched again");
+
+        // An output shorter than recorded was changed by someone else: refused, by path.
+        std::fs::write(&output, &full[..full.len() - 10]).unwrap();
+        let err = areq::crawler::crawl(&config).await.unwrap_err();
+        assert!(matches!(err, areq::Error::Output { .. }), "{err}");
+        assert!(
+            err.to_string().contains(&output.display().to_string()),
+            "{err}"
+        );
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn state_and_resume_exclude_each_other() {
+    use clap::Parser;
+    let err = areq::cli::Cli::try_parse_from(["areq", "--state", "dir", "--resume"]).unwrap_err();
+    assert!(err.to_string().contains("--state"), "{err}");
+    let cli = areq::cli::Cli::try_parse_from(["areq", "--state", "dir"]).unwrap();
+    assert_eq!(cli.to_config().unwrap().state, Some("dir".into()));
+}

@@ -18,7 +18,9 @@
 //! round trip or one transaction per batch, not per link. A claim is a lease: the job belongs
 //! to the caller until it is [`complete`](Frontier::complete)d; a shared backend can hand a job
 //! whose lease expired to another crawler. The methods are `async` for those backends; the
-//! in-memory one, [`MemoryFrontier`], never waits.
+//! in-memory one, [`MemoryFrontier`], never waits. [`DiskFrontier`] keeps the same state in a
+//! directory (`areq --state DIR`) so that a stopped or killed crawl continues where it was;
+//! [`Frontier::finish`] lets such a backend record a batch's links and completions together.
 //!
 //! # Examples
 //!
