@@ -118,7 +118,9 @@ pub struct Config {
     pub resume: bool,
     /// Keep the crawl's frontier in this directory ([`DiskFrontier`]) and continue the crawl
     /// recorded there, if any (then the output is appended to, cut back to the length that
-    /// goes with the recorded state). Takes the place of [`resume`](Config::resume).
+    /// goes with the recorded state). Takes the place of [`resume`](Config::resume). Give the
+    /// same other options to the next run: the scope, depth and politeness are not stored. The
+    /// graph and [`max_pages`](Config::max_pages) cover the pages of the current run only.
     pub state: Option<PathBuf>,
     /// Show a progress bar (when stderr is a terminal).
     pub progress: bool,
