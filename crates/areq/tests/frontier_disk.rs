@@ -137,7 +137,7 @@ fn areq(dir: &TempDir, urls_file: &Path) -> Command {
             "--same-host",
             "-q",
             "--delay",
-            "0.002",
+            "0.004",
         ])
         .args(["--limit", &LIMIT.to_string()])
         .stdin(Stdio::null())
