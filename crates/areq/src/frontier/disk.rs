@@ -166,6 +166,8 @@ impl DiskFrontier {
     /// the database cannot be created or opened (not writable, in use by another areq, corrupt),
     /// or it is not an areq state.
     ///
+    /// Reads the whole state, blocking the calling thread meanwhile (once, at the start).
+    ///
     /// # Examples
     ///
     /// ```
@@ -498,7 +500,8 @@ fn decode(bytes: &[u8]) -> Option<Job> {
 
 impl Frontier for DiskFrontier {
     async fn push(&self, jobs: Vec<Job>) -> Result<usize, FrontierError> {
-        let added = self.inner.state.borrow_mut().push(jobs);
+        let mut added = Vec::new();
+        self.inner.state.borrow_mut().push(jobs, Some(&mut added));
         self.commit(&added, &[], &[]).await?;
         Ok(added.len())
     }
@@ -534,7 +537,8 @@ impl Frontier for DiskFrontier {
     ) -> Result<usize, FrontierError> {
         let added = {
             let mut state = self.inner.state.borrow_mut();
-            let added = state.push(found);
+            let mut added = Vec::new();
+            state.push(found, Some(&mut added));
             state.complete(&completions);
             added
         };

@@ -126,25 +126,29 @@ impl State {
         }
     }
 
-    /// Queues the jobs never seen; returns them (in order).
-    pub(super) fn push(&mut self, jobs: Vec<Job>) -> Vec<Job> {
-        let mut added = Vec::new();
+    /// Queues the jobs never seen and returns how many; copies them (in order) to `added` if
+    /// given.
+    pub(super) fn push(&mut self, jobs: Vec<Job>, mut added: Option<&mut Vec<Job>>) -> usize {
+        let mut count = 0;
         for job in jobs {
             if !self.seen.insert(job.url.as_str().to_owned()) {
                 continue;
+            }
+            count += 1;
+            if let Some(added) = added.as_deref_mut() {
+                added.push(job.clone());
             }
             let key = job.host_key();
             self.hosts
                 .entry(key.clone())
                 .or_default()
                 .queue
-                .push_back(job.clone());
+                .push_back(job);
             self.schedule(&key);
-            added.push(job);
         }
-        self.counters.queued += added.len() as u64;
+        self.counters.queued += count as u64;
         self.counters.seen = self.seen.len() as u64;
-        added
+        count
     }
 
     /// Adds URLs to the seen-set; for each, whether it was new.
@@ -233,7 +237,7 @@ impl State {
 
 impl Frontier for MemoryFrontier {
     async fn push(&self, jobs: Vec<Job>) -> Result<usize, FrontierError> {
-        Ok(self.state.borrow_mut().push(jobs).len())
+        Ok(self.state.borrow_mut().push(jobs, None))
     }
 
     async fn mark_seen(&self, urls: &[Url]) -> Result<Vec<bool>, FrontierError> {
