@@ -1,84 +1,6 @@
 //! [`DiskFrontier`]: the frontier kept in a directory (`areq --state DIR`), so a crawl stopped
-//! by Ctrl+C or killed outright continues where it was.
-//!
-//! The tutorial's "next steps" keep track of crawled URLs in a store (aioredis) so a URL is not
-//! fetched twice; Scrapy's `JOBDIR` is the well-known shape of the same idea for one machine: a
-//! directory that holds the queue and the seen-set of a crawl, given again to resume it. This
-//! backend is that directory, with one file, `DIR/frontier.redb`, a [`redb`] database (pure
-//! Rust, ACID, copy-on-write B-trees; no C library to build, unlike SQLite).
-//!
-//! # What is stored
-//!
-//! - `jobs`: every job queued or leased and not yet completed, by a sequence number (so the
-//!   queue keeps its order across runs), with its URL, depth and parent;
-//! - `seen`: every URL ever queued or marked seen, with the sequence number of its job while
-//!   that job is pending;
-//! - `meta`: the format version, the done and failed counts, and the length of the output
-//!   file that goes with the committed state (see below).
-//!
-//! Scheduling — per-host queues, round robin, the per-host limit and the politeness delay — is
-//! the in-memory frontier's own code, run on a copy of the queue loaded when the directory is
-//! opened, so both backends behave identically. A lease is a job that left that in-memory queue
-//! but still has its row in `jobs`: leases are not written (nothing else shares the directory —
-//! redb locks the file), and a job leased when the process died is simply still pending when
-//! the directory is opened again, so it goes back to the queue.
-//!
-//! Every batch method is one write transaction ([`Frontier::finish`]: the links found and the
-//! completions together), and [`claim`](Frontier::claim) and [`counters`](Frontier::counters)
-//! touch no disk at all. The in-memory copy makes the memory use that of [`MemoryFrontier`](super::MemoryFrontier)
-//! (the seen-set and the queue); the disk holds the state for the next run.
-//!
-//! # Exactly once in the output
-//!
-//! The crawl writes a batch's output lines, flushes them to the file, then commits the batch's
-//! completions with the file's new length ([`DiskFrontier::record_output_len`]). On the next
-//! run the output is cut back to the committed length ([`DiskFrontier::output_len`]): lines of
-//! pages whose completion never committed are removed, and those pages, still pending, are
-//! fetched and written again. Lines of committed pages were flushed before the commit, so none
-//! is lost.
-//!
-//! A page whose request the server answered but whose completion was never committed (it was
-//! in flight when the process was killed) is fetched again: "nothing fetched twice" holds for
-//! completed pages; at most `--limit` pages can be in flight. After Ctrl+C the crawl lets the
-//! pages in flight finish and commits them, so nothing at all is fetched twice.
-//!
-//! # Durability and speed
-//!
-//! Commits are written to the file (redb's `Durability::Eventual`) but not `fsync`ed: a killed
-//! process loses nothing committed; a power cut may lose the last commits (the output file may
-//! then be longer than the committed length, which the next run cuts back, or shorter, which is
-//! reported as an error). [`DiskFrontier::set_fsync`] asks for an `fsync` per commit instead.
-//!
-//! Each commit runs on a thread of tulip's pool ([`tulip::to_thread`]), one at a time and in
-//! call order, so the pages in flight go on while it writes. Measured on the demo crawl (20,000
-//! pages, release build, ext4 on a shared 2-core VM, noisy): commits on the loop thread took
-//! about 1.6 ms each on average (8 ms at most, ~700 commits) and the crawl ran at 0.6× the
-//! pages/s of the in-memory frontier; on the pool it runs at about 0.8×, with or without
-//! `fsync` (the difference was within the noise there). The default stays without `fsync`:
-//! covering a power cut would also need the output file synced before each commit.
-//!
-//! # Examples
-//!
-//! ```
-//! use areq::frontier::{Completion, DiskFrontier, Frontier, FrontierConfig, Job};
-//! use url::Url;
-//!
-//! # let dir = std::env::temp_dir().join(format!("areq-doc-disk-{}", std::process::id()));
-//! # let _ = std::fs::remove_dir_all(&dir);
-//! tulip::run(async {
-//!     let frontier = DiskFrontier::open(&dir, FrontierConfig::default()).unwrap();
-//!     let jobs = ["http://h/1", "http://h/2"].map(|u| Job::seed(Url::parse(u).unwrap()));
-//!     frontier.push(jobs.to_vec()).await.unwrap();
-//!     let claim = frontier.claim(10, tulip::time::Instant::now()).await.unwrap();
-//!     frontier.complete(vec![Completion::ok(claim.jobs[0].clone())]).await.unwrap();
-//!     drop(frontier); // /2 is leased, not completed
-//!
-//!     let again = DiskFrontier::open(&dir, FrontierConfig::default()).unwrap();
-//!     let c = again.counters().await.unwrap();
-//!     assert_eq!((c.queued, c.in_flight, c.done, c.seen), (1, 0, 1, 2));
-//! });
-//! # std::fs::remove_dir_all(&dir).unwrap();
-//! ```
+//! by Ctrl+C or killed outright continues where it was (Scrapy's `JOBDIR`; the tutorial's
+//! "keep track of crawled URLs" in a store). The design is in [`DiskFrontier`]'s docs.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -114,9 +36,88 @@ const FORMAT: u64 = 1;
 /// The `seen` value of a URL without a pending job.
 const NO_JOB: u64 = u64::MAX;
 
-/// The on-disk [`Frontier`]. See the [module docs](self). Clones share the same database.
+/// The on-disk [`Frontier`]: the frontier kept in a directory (`areq --state DIR`), so a crawl
+/// stopped by Ctrl+C or killed outright continues where it was. Clones share the same database.
+///
+/// The tutorial's "next steps" keep track of crawled URLs in a store (aioredis) so a URL is not
+/// fetched twice; Scrapy's `JOBDIR` is the well-known shape of the same idea for one machine: a
+/// directory that holds the queue and the seen-set of a crawl, given again to resume it. This
+/// backend is that directory, with one file, `DIR/frontier.redb`, a [`redb`] database (pure
+/// Rust, ACID, copy-on-write B-trees; no C library to build, unlike SQLite).
+///
+/// # What is stored
+///
+/// - `jobs`: every job queued or leased and not yet completed, by a sequence number (so the
+///   queue keeps its order across runs), with its URL, depth and parent;
+/// - `seen`: every URL ever queued or marked seen, with the sequence number of its job while
+///   that job is pending;
+/// - `meta`: the format version, the done and failed counts, and the length of the output
+///   file that goes with the committed state (see below).
+///
+/// Scheduling — per-host queues, round robin, the per-host limit and the politeness delay — is
+/// the in-memory frontier's own code, run on a copy of the queue loaded when the directory is
+/// opened, so both backends behave identically. A lease is a job that left that in-memory queue
+/// but still has its row in `jobs`: leases are not written (nothing else shares the directory —
+/// redb locks the file), and a job leased when the process died is simply still pending when
+/// the directory is opened again, so it goes back to the queue.
+///
+/// Every batch method is one write transaction ([`Frontier::finish`]: the links found and the
+/// completions together), and [`claim`](Frontier::claim) and [`counters`](Frontier::counters)
+/// touch no disk at all. The in-memory copy makes the memory use that of
+/// [`MemoryFrontier`](super::MemoryFrontier) (the seen-set and the queue); the disk holds the
+/// state for the next run.
+///
+/// # Exactly once in the output
+///
+/// The crawl writes a batch's output lines, flushes them to the file, then commits the batch's
+/// completions with the file's new length ([`DiskFrontier::record_output_len`]). On the next
+/// run the output is cut back to the committed length ([`DiskFrontier::output_len`]): lines of
+/// pages whose completion never committed are removed, and those pages, still pending, are
+/// fetched and written again. Lines of committed pages were flushed before the commit, so none
+/// is lost.
+///
+/// A page whose request the server answered but whose completion was never committed (it was
+/// in flight when the process was killed) is fetched again: "nothing fetched twice" holds for
+/// completed pages; at most `--limit` pages can be in flight. After Ctrl+C the crawl lets the
+/// pages in flight finish and commits them, so nothing at all is fetched twice.
+///
+/// # Durability and speed
+///
+/// Commits are written to the file (redb's `Durability::Eventual`) but not `fsync`ed: a killed
+/// process loses nothing committed; a power cut may lose the last commits (the output file may
+/// then be longer than the committed length, which the next run cuts back, or shorter, which is
+/// reported as an error). [`DiskFrontier::set_fsync`] asks for an `fsync` per commit instead.
+///
+/// Each commit runs on a thread of tulip's pool ([`tulip::to_thread`]), one at a time and in
+/// call order, so the pages in flight go on while it writes. Measured on the demo crawl (20,000
+/// pages, release build, ext4 on a shared 2-core VM, noisy): commits on the loop thread took
+/// about 1.6 ms each on average (8 ms at most, ~700 commits) and the crawl ran at 0.6× the
+/// pages/s of the in-memory frontier; on the pool it runs at about 0.8×, with or without
+/// `fsync` (the difference was within the noise there). The default stays without `fsync`:
+/// covering a power cut would also need the output file synced before each commit.
 ///
 /// # Examples
+///
+/// ```
+/// use areq::frontier::{Completion, DiskFrontier, Frontier, FrontierConfig, Job};
+/// use url::Url;
+///
+/// # let dir = std::env::temp_dir().join(format!("areq-doc-disk-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// tulip::run(async {
+///     let frontier = DiskFrontier::open(&dir, FrontierConfig::default()).unwrap();
+///     let jobs = ["http://h/1", "http://h/2"].map(|u| Job::seed(Url::parse(u).unwrap()));
+///     frontier.push(jobs.to_vec()).await.unwrap();
+///     let claim = frontier.claim(10, tulip::time::Instant::now()).await.unwrap();
+///     frontier.complete(vec![Completion::ok(claim.jobs[0].clone())]).await.unwrap();
+///     drop(frontier); // /2 is leased, not completed
+///
+///     let again = DiskFrontier::open(&dir, FrontierConfig::default()).unwrap();
+///     let c = again.counters().await.unwrap();
+///     assert_eq!((c.queued, c.in_flight, c.done, c.seen), (1, 0, 1, 2));
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 ///
 /// ```
 /// # let dir = std::env::temp_dir().join(format!("areq-doc-diskf-{}", std::process::id()));
@@ -256,7 +257,7 @@ impl DiskFrontier {
     }
 
     /// Whether each commit waits for `fsync` (survives a power cut; default `false`: a commit
-    /// survives the death of the process only). See the [module docs](self).
+    /// survives the death of the process only). See [`DiskFrontier`].
     ///
     /// # Examples
     ///
