@@ -5,6 +5,12 @@
 //! options add the tutorial's "next steps". [`Cli`] is the [`clap`] definition; [`run`] is what
 //! `main` runs on the loop.
 //!
+//! Two ways to continue a crawl: `--resume` reads the output file of an earlier run and skips
+//! the pages it lists (the in-memory frontier; it works with any output, but relearns the queue
+//! from the output's links); `--state DIR` keeps the frontier itself on disk (like Scrapy's
+//! `JOBDIR`) and continues from it, exactly, even after the process was killed. `--state`
+//! implies continuing, so the two options exclude each other.
+//!
 //! # Examples
 //!
 //! ```
@@ -118,8 +124,14 @@ pub struct Cli {
     pub graph: Option<PathBuf>,
 
     /// Append to OUTPUT and skip the pages it already lists as sources.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "state")]
     pub resume: bool,
+
+    /// Keep the crawl's queue and seen-set in DIR (created if missing); run again with the same
+    /// DIR and options to continue a crawl stopped by Ctrl+C or killed (implies resuming; OUTPUT
+    /// is cut back to the last recorded page and appended to).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 
     /// Serve a generated site on 127.0.0.1 and crawl it (ignores URLS_FILE).
     #[arg(long)]
@@ -187,6 +199,7 @@ impl Cli {
         config.delay = self.delay;
         config.graph = self.graph.clone();
         config.resume = self.resume;
+        config.state = self.state.clone();
         config.progress = !self.quiet;
         config.handle_ctrl_c = true;
         Ok(config)

@@ -9,14 +9,21 @@
 //!    redirects itself, hop by hop, each target checked against the seen-set and the scope, so
 //!    nothing is fetched twice and a loop is caught), and queues the outcome;
 //! 2. it takes the outcomes in batches: hands each page's lines to the [`OutputWriter`],
-//!    records the graph, pushes all the new in-scope links of the batch to the frontier in one
-//!    call and completes the batch's jobs in another;
+//!    records the graph, and hands the frontier all the new in-scope links of the batch with the
+//!    batch's completions in one call ([`Frontier::finish`]);
 //! 3. it waits for the next outcome, the end of a host's politeness delay, or Ctrl+C.
 //!
 //! Ctrl+C (when [`Config::handle_ctrl_c`]) stops claiming, cancels the pages in flight (they
 //! were not written, so `--resume` fetches them again), and then finishes as a normal end does:
 //! the output is flushed and closed, the graph written, the summary returned with
-//! [`Summary::interrupted`] set.
+//! [`Summary::interrupted`] set. With [`Config::state`] (`--state DIR`, the
+//! [`DiskFrontier`]), Ctrl+C lets the pages in flight finish and records them, so the next run
+//! fetches nothing twice; a second Ctrl+C cancels them as above.
+//!
+//! With `--state`, each batch's output lines are flushed before its completions are committed
+//! with the output's length, and redirect targets are queued as jobs of their own (in the same
+//! commit) instead of being fetched on the spot: see [`DiskFrontier`] for why a crawl killed at
+//! any point then resumes with every output line exactly once.
 //!
 //! # Examples
 //!
@@ -57,7 +64,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::fetch::{FailureKind, FetchConfig, FetchError, Fetched, Fetcher};
-use crate::frontier::{Completion, Frontier, FrontierConfig, Job, MemoryFrontier};
+use crate::frontier::{Completion, DiskFrontier, Frontier, FrontierConfig, Job, MemoryFrontier};
 use crate::graph::{GraphFormat, LinkGraph};
 use crate::input;
 use crate::output::{self, OutputWriter};
@@ -109,6 +116,12 @@ pub struct Config {
     pub graph: Option<PathBuf>,
     /// Append to an existing output and skip the pages it lists as sources.
     pub resume: bool,
+    /// Keep the crawl's frontier in this directory ([`DiskFrontier`]) and continue the crawl
+    /// recorded there, if any (then the output is appended to, cut back to the length that
+    /// goes with the recorded state). Takes the place of [`resume`](Config::resume). Give the
+    /// same other options to the next run: the scope, depth and politeness are not stored. The
+    /// graph and [`max_pages`](Config::max_pages) cover the pages of the current run only.
+    pub state: Option<PathBuf>,
     /// Show a progress bar (when stderr is a terminal).
     pub progress: bool,
     /// Stop cleanly on Ctrl+C (the program handles `SIGINT` while the crawl runs).
@@ -141,6 +154,7 @@ impl Config {
             delay: Duration::ZERO,
             graph: None,
             resume: false,
+            state: None,
             progress: false,
             handle_ctrl_c: false,
         }
@@ -157,11 +171,18 @@ impl Config {
 ///
 /// See the [module docs](self).
 pub async fn crawl(config: &Config) -> Result<Summary, Error> {
-    let frontier = MemoryFrontier::new(FrontierConfig {
+    let politeness = FrontierConfig {
         per_host: config.fetch.per_host,
         delay: config.delay,
-    });
-    crawl_with(config, frontier).await
+    };
+    match &config.state {
+        Some(dir) => {
+            validate(config)?;
+            let frontier = DiskFrontier::open(dir, politeness)?;
+            crawl_inner(config, frontier.clone(), Some(frontier)).await
+        }
+        None => crawl_with(config, MemoryFrontier::new(politeness)).await,
+    }
 }
 
 /// What one page task hands back.
@@ -173,6 +194,8 @@ struct Outcome {
     hops: Vec<Fetched>,
     error: Option<FetchError>,
     robots_blocked: bool,
+    /// A redirect target left to be crawled as a job of its own (with `--state`).
+    redirect: Option<Url>,
 }
 
 /// What page tasks share.
@@ -181,6 +204,9 @@ struct Shared<F> {
     frontier: F,
     scope: Scope,
     robots: Option<RobotsCache>,
+    /// Queue redirect targets as jobs instead of following them on the spot (with `--state`:
+    /// a target fetched on the spot is recorded only when its page completes).
+    defer_redirects: bool,
 }
 
 /// Crawls as `config` says, with `frontier` as the record of what to fetch and what was seen
@@ -213,6 +239,16 @@ pub async fn crawl_with<F: Frontier + 'static>(
     config: &Config,
     frontier: F,
 ) -> Result<Summary, Error> {
+    crawl_inner(config, frontier, None).await
+}
+
+/// The crawl; with `disk` (the same frontier as `frontier`), the output goes with the state in
+/// `disk`: cut back to its recorded length at the start, its length recorded with each batch.
+async fn crawl_inner<F: Frontier + 'static>(
+    config: &Config,
+    frontier: F,
+    disk: Option<DiskFrontier>,
+) -> Result<Summary, Error> {
     let started = Instant::now();
     validate(config)?;
     let mut summary = Summary {
@@ -236,7 +272,20 @@ pub async fn crawl_with<F: Frontier + 'static>(
     } else {
         None
     };
-    let writer = if config.resume {
+    let recorded = disk.as_ref().and_then(DiskFrontier::output_len);
+    if let Some(len) = recorded {
+        restore_output(&config.output, len).await?;
+        let counters = frontier.counters().await?;
+        summary.resumed = counters.done + counters.failed;
+        tracing::info!(
+            "Resuming the crawl in {}: {} pages done, {} to go",
+            disk.as_ref()
+                .map_or_else(String::new, |d| d.path().display().to_string()),
+            summary.resumed,
+            counters.queued
+        );
+    }
+    let writer = if config.resume || recorded.is_some() {
         OutputWriter::append(&config.output).await?
     } else {
         OutputWriter::create(&config.output).await?
@@ -285,6 +334,7 @@ pub async fn crawl_with<F: Frontier + 'static>(
         fetcher,
         frontier,
         scope,
+        defer_redirects: disk.is_some(),
     });
     let progress = Progress::new(config.progress);
     let mut run = Run {
@@ -295,6 +345,7 @@ pub async fn crawl_with<F: Frontier + 'static>(
         summary: &mut summary,
         progress: &progress,
         started,
+        disk,
     };
     let result = run.drive().await;
     progress.finish();
@@ -402,6 +453,8 @@ struct Run<'a, F> {
     summary: &'a mut Summary,
     progress: &'a Progress,
     started: Instant,
+    /// With `--state`: where the output's length is recorded.
+    disk: Option<DiskFrontier>,
 }
 
 impl<F: Frontier + 'static> Run<'_, F> {
@@ -415,6 +468,8 @@ impl<F: Frontier + 'static> Run<'_, F> {
             .handle_ctrl_c
             .then(|| Box::pin(tulip::signal::ctrl_c()));
         let limit = self.config.fetch.limit;
+        // With `--state`, Ctrl+C lets the pages in flight finish (and be recorded).
+        let mut stopping = false;
         loop {
             let budget = self
                 .config
@@ -422,7 +477,7 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 .map_or(u64::MAX, |max| max.saturating_sub(claimed));
             let room = (limit - tasks.len()).min(CLAIM_BATCH) as u64;
             let mut next_ready = None;
-            if room > 0 && budget > 0 {
+            if room > 0 && budget > 0 && !stopping {
                 let claim = self
                     .shared
                     .frontier
@@ -443,6 +498,10 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 }
             }
             if tasks.is_empty() && next_ready.is_none() {
+                if stopping {
+                    self.summary.interrupted = true;
+                    return Ok(());
+                }
                 if budget == 0 {
                     self.summary.hit_max_pages = self.shared.frontier.counters().await?.queued > 0;
                 }
@@ -485,6 +544,15 @@ impl<F: Frontier + 'static> Run<'_, F> {
                     self.absorb(batch).await?;
                 }
                 Wake::Timer => {}
+                Wake::Interrupted if self.disk.is_some() && !stopping => {
+                    tracing::warn!(
+                        "Interrupted: stopping after the {} pages in flight (Ctrl+C again to \
+                         stop now; they are then fetched again by the next run)",
+                        tasks.len()
+                    );
+                    ctrl_c = Some(Box::pin(tulip::signal::ctrl_c()));
+                    stopping = true;
+                }
                 Wake::Interrupted => {
                     tracing::warn!(
                         "Interrupted: stopping; {} pages in flight are left for --resume",
@@ -510,7 +578,7 @@ impl<F: Frontier + 'static> Run<'_, F> {
     }
 
     /// Takes a batch of finished pages into the output, the graph, the summary and the
-    /// frontier (one `push` and one `complete` for the whole batch).
+    /// frontier (one [`Frontier::finish`] for the whole batch: its links and its completions).
     async fn absorb(&mut self, batch: Vec<Outcome>) -> Result<(), Error> {
         let mut new_jobs = Vec::new();
         let mut completions = Vec::with_capacity(batch.len());
@@ -551,15 +619,23 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 }
             }
             self.summary.robots_skipped += u64::from(outcome.robots_blocked);
+            if let (Some(target), Some(hop)) = (outcome.redirect, outcome.hops.last()) {
+                // The target is the redirect's own continuation: same depth.
+                new_jobs.push(Job {
+                    url: target,
+                    depth: outcome.job.depth,
+                    parent: Some(hop.url.clone()),
+                });
+            }
             completions.push(Completion {
                 job: outcome.job,
                 succeeded: outcome.error.is_none(),
             });
         }
-        if !new_jobs.is_empty() {
-            self.shared.frontier.push(new_jobs).await?;
+        if let Some(disk) = &self.disk {
+            disk.record_output_len(self.writer.flush().await?);
         }
-        self.shared.frontier.complete(completions).await?;
+        self.shared.frontier.finish(completions, new_jobs).await?;
         let counters = self.shared.frontier.counters().await?;
         self.progress.update(
             counters.done + counters.failed,
@@ -579,6 +655,7 @@ async fn crawl_page<F: Frontier>(shared: &Shared<F>, id: u64, job: Job) -> Outco
         hops: Vec::new(),
         error: None,
         robots_blocked: false,
+        redirect: None,
     };
     let mut url = outcome.job.url.clone();
     let mut chain: Vec<Url> = Vec::new();
@@ -603,6 +680,17 @@ async fn crawl_page<F: Frontier>(shared: &Shared<F>, id: u64, job: Job) -> Outco
         let Some(target) = redirect else {
             return outcome;
         };
+        if shared.defer_redirects {
+            match check_hop(&url, &target, &chain) {
+                Ok(()) if shared.scope.allows(&target) => outcome.redirect = Some(target),
+                Ok(()) => {}
+                Err(err) => {
+                    tracing::error!("{err}");
+                    outcome.error = Some(err);
+                }
+            }
+            return outcome;
+        }
         match next_hop(shared, &url, &target, &chain).await {
             Ok(true) => url = target,
             Ok(false) => return outcome,
@@ -624,6 +712,28 @@ async fn next_hop<F: Frontier>(
     target: &Url,
     chain: &[Url],
 ) -> Result<bool, FetchError> {
+    check_hop(from, target, chain)?;
+    if !shared.scope.allows(target) {
+        tracing::debug!("Not following the redirect from {from} to {target}: out of scope");
+        return Ok(false);
+    }
+    match shared
+        .frontier
+        .mark_seen(std::slice::from_ref(target))
+        .await
+    {
+        Ok(fresh) => Ok(fresh.first().copied().unwrap_or(false)),
+        Err(e) => Err(FetchError::new(
+            FailureKind::Other,
+            from.clone(),
+            e.to_string(),
+        )),
+    }
+}
+
+/// A redirect from `from` to `target` after `chain`: an error for a loop, a chain too long, or
+/// a non-http(s) target.
+fn check_hop(from: &Url, target: &Url, chain: &[Url]) -> Result<(), FetchError> {
     let fail = |kind, message: String| Err(FetchError::new(kind, from.clone(), message));
     if !matches!(target.scheme(), "http" | "https") {
         return fail(
@@ -643,16 +753,38 @@ async fn next_hop<F: Frontier>(
             format!("more than {MAX_REDIRECTS} redirects in a row"),
         );
     }
-    if !shared.scope.allows(target) {
-        tracing::debug!("Not following the redirect from {from} to {target}: out of scope");
-        return Ok(false);
-    }
-    match shared
-        .frontier
-        .mark_seen(std::slice::from_ref(target))
+    Ok(())
+}
+
+/// Cuts the output at `path` back to `len`, the length recorded with the crawl's state: the
+/// lines after it belong to pages whose completion was never recorded, fetched again now.
+async fn restore_output(path: &std::path::Path, len: u64) -> Result<(), Error> {
+    let wrap = |source| Error::Output {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = tulip::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
         .await
-    {
-        Ok(fresh) => Ok(fresh.first().copied().unwrap_or(false)),
-        Err(e) => fail(FailureKind::Other, e.to_string()),
+        .map_err(wrap)?;
+    let actual = file.metadata().await.map_err(wrap)?.len();
+    if actual < len {
+        return Err(wrap(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is {actual} bytes long, shorter than the {len} bytes the crawl state records; \
+                 it was changed since, so the crawl cannot continue into it"
+            ),
+        )));
     }
+    if actual > len {
+        tracing::info!(
+            "Removing {} bytes of unrecorded pages from the end of {}",
+            actual - len,
+            path.display()
+        );
+        file.set_len(len).await.map_err(wrap)?;
+    }
+    file.close().await.map_err(wrap)
 }

@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 
 use tulip::fs::{File, OpenOptions};
 use tulip::queue::Queue;
+use tulip::sync::local_oneshot;
 use tulip::task::Task;
 use url::Url;
 
@@ -51,6 +52,14 @@ struct Block {
     source: String,
     text: String,
     lines: u64,
+}
+
+/// What the writer task is handed.
+#[derive(Debug)]
+enum Message {
+    Page(Block),
+    /// Flush, then send the file's length.
+    Flush(local_oneshot::Promise<io::Result<u64>>),
 }
 
 /// The writer task of an output file. See the [module docs](self).
@@ -69,7 +78,7 @@ struct Block {
 #[derive(Debug)]
 pub struct OutputWriter {
     path: PathBuf,
-    queue: Queue<Block>,
+    queue: Queue<Message>,
     task: Task<io::Result<u64>>,
 }
 
@@ -95,7 +104,7 @@ impl OutputWriter {
         };
         let mut file = File::create(path).await.map_err(wrap)?;
         file.write_all(HEADER.as_bytes()).await.map_err(wrap)?;
-        Ok(OutputWriter::start(path, file))
+        Ok(OutputWriter::start(path, file, HEADER.len() as u64))
     }
 
     /// Opens the file at `path` for appending (`--resume`); creates it with the header if it
@@ -128,17 +137,19 @@ impl OutputWriter {
             .open(path)
             .await
             .map_err(wrap)?;
-        if file.metadata().await.map_err(wrap)?.len() == 0 {
+        let mut len = file.metadata().await.map_err(wrap)?.len();
+        if len == 0 {
             file.write_all(HEADER.as_bytes()).await.map_err(wrap)?;
+            len = HEADER.len() as u64;
         }
-        Ok(OutputWriter::start(path, file))
+        Ok(OutputWriter::start(path, file, len))
     }
 
-    fn start(path: &Path, file: File) -> OutputWriter {
+    fn start(path: &Path, file: File, len: u64) -> OutputWriter {
         let queue = Queue::new();
         let task = tulip::task::Builder::new()
             .name("areq-writer")
-            .spawn(write_loop(file, queue.clone()));
+            .spawn(write_loop(file, len, queue.clone()));
         OutputWriter {
             path: path.to_owned(),
             queue,
@@ -180,7 +191,43 @@ impl OutputWriter {
             lines: links.len() as u64,
         };
         // The queue is unbounded and only shut down by `close`, which consumes `self`.
-        let _ = self.queue.put_nowait(block);
+        let _ = self.queue.put_nowait(Message::Page(block));
+    }
+
+    /// Waits until every line queued so far is written to the file (handed to the operating
+    /// system: it survives the death of the process, not a power cut), and returns the file's
+    /// length then.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Output`] naming the path when a write failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("areq-doc-flush-{}.tsv", std::process::id()));
+    /// tulip::run(async {
+    ///     let out = areq::output::OutputWriter::create(&path).await.unwrap();
+    ///     out.write_page(&url::Url::parse("http://h/").unwrap(), &[url::Url::parse("http://h/a").unwrap()]);
+    ///     let len = out.flush().await.unwrap();
+    ///     assert_eq!(len, std::fs::metadata(&path).unwrap().len());
+    ///     out.close().await.unwrap();
+    /// });
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub async fn flush(&self) -> Result<u64, Error> {
+        let wrap = |source| Error::Output {
+            path: self.path.clone(),
+            source,
+        };
+        let (promise, receiver) = local_oneshot::channel();
+        if self.queue.put_nowait(Message::Flush(promise)).is_err() {
+            return Err(wrap(io::Error::other("the writer is closed")));
+        }
+        match receiver.await {
+            Ok(result) => result.map_err(wrap),
+            Err(_) => Err(wrap(io::Error::other("the writer task ended"))),
+        }
     }
 
     /// Lets the writer task write everything queued, flush and close the file. Returns how
@@ -219,12 +266,28 @@ impl OutputWriter {
 }
 
 /// The writer task: blocks in order, each in one piece.
-async fn write_loop(mut file: File, queue: Queue<Block>) -> io::Result<u64> {
+async fn write_loop(mut file: File, mut len: u64, queue: Queue<Message>) -> io::Result<u64> {
     let mut lines = 0;
-    while let Ok(block) = queue.get().await {
-        file.write_all(block.text.as_bytes()).await?;
-        lines += block.lines;
-        tracing::info!("Wrote results for source URL: {}", block.source);
+    while let Ok(message) = queue.get().await {
+        match message {
+            Message::Page(block) => {
+                file.write_all(block.text.as_bytes()).await?;
+                len += block.text.len() as u64;
+                lines += block.lines;
+                tracing::info!("Wrote results for source URL: {}", block.source);
+            }
+            Message::Flush(promise) => {
+                let result = file.flush().await.map(|()| len);
+                let failed = result
+                    .as_ref()
+                    .err()
+                    .map(|e| io::Error::new(e.kind(), e.to_string()));
+                let _ = promise.set_result(result);
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            }
+        }
     }
     file.close().await?;
     Ok(lines)

@@ -3,7 +3,8 @@
 //! Jobs wait in one FIFO queue per host, so a crawl is breadth-first within a host; hosts take
 //! turns (round robin), so one large site does not starve the others. A host that reached its
 //! in-flight limit leaves the rotation until one of its jobs completes; a host in its politeness
-//! delay waits in a min-heap ordered by the time it becomes ready.
+//! delay waits in a min-heap ordered by the time it becomes ready. The on-disk backend schedules
+//! with the same code.
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -43,8 +44,11 @@ pub struct MemoryFrontier {
     state: RefCell<State>,
 }
 
+/// The scheduler: seen-set, per-host queues, round robin and politeness. [`MemoryFrontier`] is
+/// this alone; [`DiskFrontier`](super::DiskFrontier) schedules with it and records every change
+/// on disk.
 #[derive(Debug, Default)]
-struct State {
+pub(super) struct State {
     /// Every URL ever queued or marked seen.
     seen: HashSet<String>,
     hosts: HashMap<String, Host>,
@@ -84,26 +88,22 @@ impl MemoryFrontier {
 }
 
 impl State {
-    fn schedule(&mut self, key: &str) {
-        if let Some(host) = self.hosts.get_mut(key)
-            && !host.scheduled
-            && !host.queue.is_empty()
-        {
-            host.scheduled = true;
-            self.ring.push_back(key.to_owned());
-        }
-    }
-}
-
-impl Frontier for MemoryFrontier {
-    async fn push(&self, jobs: Vec<Job>) -> Result<usize, FrontierError> {
-        let mut state = self.state.borrow_mut();
-        let mut added = 0;
-        for job in jobs {
-            if !state.seen.insert(job.url.as_str().to_owned()) {
-                continue;
-            }
-            added += 1;
+    /// A scheduler that already holds `seen` (URLs crawled or queued by an earlier run) and
+    /// these counters; for the backends that keep their state elsewhere and schedule here.
+    /// `queue` must be in the seen-set already; `counters` gives done and failed (the others
+    /// are computed).
+    pub(super) fn restore(seen: HashSet<String>, queue: Vec<Job>, counters: Counters) -> State {
+        let mut state = State {
+            counters: Counters {
+                queued: queue.len() as u64,
+                in_flight: 0,
+                seen: seen.len() as u64,
+                ..counters
+            },
+            seen,
+            ..State::default()
+        };
+        for job in queue {
             let key = job.host_key();
             state
                 .hosts
@@ -113,43 +113,73 @@ impl Frontier for MemoryFrontier {
                 .push_back(job);
             state.schedule(&key);
         }
-        state.counters.queued += added as u64;
-        state.counters.seen = state.seen.len() as u64;
-        Ok(added)
+        state
     }
 
-    async fn mark_seen(&self, urls: &[Url]) -> Result<Vec<bool>, FrontierError> {
-        let mut state = self.state.borrow_mut();
+    fn schedule(&mut self, key: &str) {
+        if let Some(host) = self.hosts.get_mut(key)
+            && !host.scheduled
+            && !host.queue.is_empty()
+        {
+            host.scheduled = true;
+            self.ring.push_back(key.to_owned());
+        }
+    }
+
+    /// Queues the jobs never seen and returns how many; copies them (in order) to `added` if
+    /// given.
+    pub(super) fn push(&mut self, jobs: Vec<Job>, mut added: Option<&mut Vec<Job>>) -> usize {
+        let mut count = 0;
+        for job in jobs {
+            if !self.seen.insert(job.url.as_str().to_owned()) {
+                continue;
+            }
+            count += 1;
+            if let Some(added) = added.as_deref_mut() {
+                added.push(job.clone());
+            }
+            let key = job.host_key();
+            self.hosts
+                .entry(key.clone())
+                .or_default()
+                .queue
+                .push_back(job);
+            self.schedule(&key);
+        }
+        self.counters.queued += count as u64;
+        self.counters.seen = self.seen.len() as u64;
+        count
+    }
+
+    /// Adds URLs to the seen-set; for each, whether it was new.
+    pub(super) fn mark_seen(&mut self, urls: &[Url]) -> Vec<bool> {
         let fresh = urls
             .iter()
-            .map(|u| state.seen.insert(u.as_str().to_owned()))
+            .map(|u| self.seen.insert(u.as_str().to_owned()))
             .collect();
-        state.counters.seen = state.seen.len() as u64;
-        Ok(fresh)
+        self.counters.seen = self.seen.len() as u64;
+        fresh
     }
 
-    async fn claim(&self, max: usize, now: Instant) -> Result<Claim, FrontierError> {
-        let mut state = self.state.borrow_mut();
-        let state = &mut *state;
-        while let Some(Reverse((when, _))) = state.delayed.peek()
+    /// Leases up to `max` ready jobs, obeying `config`'s politeness.
+    pub(super) fn claim(&mut self, config: &FrontierConfig, max: usize, now: Instant) -> Claim {
+        while let Some(Reverse((when, _))) = self.delayed.peek()
             && *when <= now
         {
-            let Some(Reverse((_, key))) = state.delayed.pop() else {
+            let Some(Reverse((_, key))) = self.delayed.pop() else {
                 break;
             };
-            state.ring.push_back(key);
+            self.ring.push_back(key);
         }
         let mut jobs = Vec::new();
         while jobs.len() < max {
-            let Some(key) = state.ring.pop_front() else {
+            let Some(key) = self.ring.pop_front() else {
                 break;
             };
-            let Some(host) = state.hosts.get_mut(&key) else {
+            let Some(host) = self.hosts.get_mut(&key) else {
                 continue;
             };
-            if host.queue.is_empty()
-                || (self.config.per_host > 0 && host.in_flight >= self.config.per_host)
-            {
+            if host.queue.is_empty() || (config.per_host > 0 && host.in_flight >= config.per_host) {
                 // Back in turn when a job is pushed or one in flight completes.
                 host.scheduled = false;
                 continue;
@@ -157,7 +187,7 @@ impl Frontier for MemoryFrontier {
             if let Some(at) = host.next_allowed
                 && at > now
             {
-                state.delayed.push(Reverse((at, key)));
+                self.delayed.push(Reverse((at, key)));
                 continue;
             }
             let Some(job) = host.queue.pop_front() else {
@@ -165,43 +195,65 @@ impl Frontier for MemoryFrontier {
             };
             host.in_flight += 1;
             jobs.push(job);
-            if self.config.delay.is_zero() {
-                state.ring.push_back(key);
+            if config.delay.is_zero() {
+                self.ring.push_back(key);
             } else {
-                let at = now + self.config.delay;
+                let at = now + config.delay;
                 host.next_allowed = Some(at);
-                state.delayed.push(Reverse((at, key)));
+                self.delayed.push(Reverse((at, key)));
             }
         }
-        state.counters.queued -= jobs.len() as u64;
-        state.counters.in_flight += jobs.len() as u64;
+        self.counters.queued -= jobs.len() as u64;
+        self.counters.in_flight += jobs.len() as u64;
         let next_ready = if jobs.is_empty() {
-            state.delayed.peek().map(|Reverse((at, _))| *at)
+            self.delayed.peek().map(|Reverse((at, _))| *at)
         } else {
             None
         };
-        Ok(Claim { jobs, next_ready })
+        Claim { jobs, next_ready }
+    }
+
+    /// Frees the hosts' slots of finished jobs and counts them.
+    pub(super) fn complete(&mut self, done: &[Completion]) {
+        for completion in done {
+            let key = completion.job.host_key();
+            if let Some(host) = self.hosts.get_mut(&key) {
+                host.in_flight = host.in_flight.saturating_sub(1);
+            }
+            self.schedule(&key);
+            self.counters.in_flight = self.counters.in_flight.saturating_sub(1);
+            if completion.succeeded {
+                self.counters.done += 1;
+            } else {
+                self.counters.failed += 1;
+            }
+        }
+    }
+
+    pub(super) fn counters(&self) -> Counters {
+        self.counters
+    }
+}
+
+impl Frontier for MemoryFrontier {
+    async fn push(&self, jobs: Vec<Job>) -> Result<usize, FrontierError> {
+        Ok(self.state.borrow_mut().push(jobs, None))
+    }
+
+    async fn mark_seen(&self, urls: &[Url]) -> Result<Vec<bool>, FrontierError> {
+        Ok(self.state.borrow_mut().mark_seen(urls))
+    }
+
+    async fn claim(&self, max: usize, now: Instant) -> Result<Claim, FrontierError> {
+        Ok(self.state.borrow_mut().claim(&self.config, max, now))
     }
 
     async fn complete(&self, done: Vec<Completion>) -> Result<(), FrontierError> {
-        let mut state = self.state.borrow_mut();
-        for completion in done {
-            let key = completion.job.host_key();
-            if let Some(host) = state.hosts.get_mut(&key) {
-                host.in_flight = host.in_flight.saturating_sub(1);
-            }
-            state.schedule(&key);
-            state.counters.in_flight = state.counters.in_flight.saturating_sub(1);
-            if completion.succeeded {
-                state.counters.done += 1;
-            } else {
-                state.counters.failed += 1;
-            }
-        }
+        self.state.borrow_mut().complete(&done);
         Ok(())
     }
 
     async fn counters(&self) -> Result<Counters, FrontierError> {
-        Ok(self.state.borrow().counters)
+        Ok(self.state.borrow().counters())
     }
 }

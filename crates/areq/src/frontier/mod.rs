@@ -18,7 +18,9 @@
 //! round trip or one transaction per batch, not per link. A claim is a lease: the job belongs
 //! to the caller until it is [`complete`](Frontier::complete)d; a shared backend can hand a job
 //! whose lease expired to another crawler. The methods are `async` for those backends; the
-//! in-memory one, [`MemoryFrontier`], never waits.
+//! in-memory one, [`MemoryFrontier`], never waits. [`DiskFrontier`] keeps the same state in a
+//! directory (`areq --state DIR`) so that a stopped or killed crawl continues where it was;
+//! [`Frontier::finish`] lets such a backend record a batch's links and completions together.
 //!
 //! # Examples
 //!
@@ -41,6 +43,7 @@
 //! });
 //! ```
 
+mod disk;
 mod memory;
 
 use std::fmt;
@@ -49,6 +52,7 @@ use std::time::Duration;
 use tulip::time::Instant;
 use url::Url;
 
+pub use disk::{DiskFrontier, STATE_FILE};
 pub use memory::MemoryFrontier;
 
 /// One URL to fetch.
@@ -338,6 +342,49 @@ pub trait Frontier {
     ///
     /// When the backend fails.
     async fn complete(&self, done: Vec<Completion>) -> Result<(), FrontierError>;
+
+    /// Pushes the links `found` on finished pages and completes those pages, as one step: a
+    /// backend with transactions does both in one, so a crash never leaves a page completed
+    /// without its links queued (or the links queued with the page still leased). Returns how
+    /// many of `found` were new, as [`push`](Frontier::push).
+    ///
+    /// The default calls [`push`](Frontier::push) then [`complete`](Frontier::complete).
+    ///
+    /// # Errors
+    ///
+    /// When the backend fails; then, with the default, the links may be queued and the pages
+    /// not completed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use areq::frontier::{Completion, Frontier, FrontierConfig, Job, MemoryFrontier};
+    /// use url::Url;
+    ///
+    /// tulip::run(async {
+    ///     let frontier = MemoryFrontier::new(FrontierConfig::default());
+    ///     frontier.push(vec![Job::seed(Url::parse("http://h/").unwrap())]).await.unwrap();
+    ///     let page = frontier.claim(1, tulip::time::Instant::now()).await.unwrap().jobs.remove(0);
+    ///     let link = page.child(Url::parse("http://h/a").unwrap());
+    ///     let added = frontier.finish(vec![Completion::ok(page)], vec![link]).await.unwrap();
+    ///     assert_eq!(added, 1);
+    ///     let c = frontier.counters().await.unwrap();
+    ///     assert_eq!((c.queued, c.in_flight, c.done), (1, 0, 1));
+    /// });
+    /// ```
+    async fn finish(
+        &self,
+        completions: Vec<Completion>,
+        found: Vec<Job>,
+    ) -> Result<usize, FrontierError> {
+        let added = if found.is_empty() {
+            0
+        } else {
+            self.push(found).await?
+        };
+        self.complete(completions).await?;
+        Ok(added)
+    }
 
     /// The current counts.
     ///

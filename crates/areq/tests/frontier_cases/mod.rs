@@ -1,0 +1,151 @@
+//! The behaviour every frontier backend must have, as test bodies generic over the backend
+//! (run on the test clock by frontier_memory.rs and frontier_disk.rs).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::Duration;
+
+use areq::frontier::{Completion, Frontier, FrontierConfig, Job};
+use tulip::time::Instant;
+use url::Url;
+
+pub fn jobs(urls: &[&str]) -> Vec<Job> {
+    urls.iter()
+        .map(|u| Job::seed(Url::parse(u).unwrap()))
+        .collect()
+}
+
+pub fn urls(claimed: &[Job]) -> Vec<&str> {
+    claimed.iter().map(|j| j.url.as_str()).collect()
+}
+
+pub async fn duplicates_are_dropped_across_batches_and_mark_seen<F: Frontier>(
+    make: impl Fn(FrontierConfig) -> F,
+) {
+    let frontier = make(FrontierConfig::default());
+    assert_eq!(
+        frontier
+            .push(jobs(&["http://a/1", "http://a/1", "http://a/2"]))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        frontier
+            .push(jobs(&["http://a/2", "http://a/3"]))
+            .await
+            .unwrap(),
+        1
+    );
+    let fresh = frontier
+        .mark_seen(&[
+            Url::parse("http://a/3").unwrap(),
+            Url::parse("http://a/4").unwrap(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(fresh, [false, true]);
+    assert_eq!(frontier.push(jobs(&["http://a/4"])).await.unwrap(), 0);
+    let c = frontier.counters().await.unwrap();
+    assert_eq!((c.queued, c.seen), (3, 4));
+}
+
+pub async fn per_host_limit_and_round_robin<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
+    let config = FrontierConfig {
+        per_host: 1,
+        delay: Duration::ZERO,
+    };
+    let frontier = make(config);
+    frontier
+        .push(jobs(&[
+            "http://a/1",
+            "http://a/2",
+            "http://b/1",
+            "http://b/2",
+            "http://c/1",
+        ]))
+        .await
+        .unwrap();
+    let now = Instant::now();
+    let first = frontier.claim(10, now).await.unwrap();
+    assert_eq!(
+        urls(&first.jobs),
+        ["http://a/1", "http://b/1", "http://c/1"]
+    );
+    let none = frontier.claim(10, now).await.unwrap();
+    assert!(none.jobs.is_empty() && none.next_ready.is_none());
+    frontier
+        .complete(vec![Completion::ok(first.jobs[1].clone())])
+        .await
+        .unwrap();
+    let next = frontier.claim(10, now).await.unwrap();
+    assert_eq!(urls(&next.jobs), ["http://b/2"]);
+    frontier
+        .complete(vec![Completion::failed(first.jobs[0].clone())])
+        .await
+        .unwrap();
+    assert_eq!(
+        urls(&frontier.claim(10, now).await.unwrap().jobs),
+        ["http://a/2"]
+    );
+    let c = frontier.counters().await.unwrap();
+    assert_eq!((c.queued, c.in_flight, c.done, c.failed), (0, 3, 1, 1));
+}
+
+pub async fn politeness_delay_per_host<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
+    let delay = Duration::from_millis(250);
+    let frontier = make(FrontierConfig { per_host: 0, delay });
+    frontier
+        .push(jobs(&[
+            "http://a/1",
+            "http://a/2",
+            "http://a/3",
+            "http://b/1",
+        ]))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let mut claimed_at = Vec::new();
+    loop {
+        let claim = frontier.claim(10, Instant::now()).await.unwrap();
+        for job in &claim.jobs {
+            claimed_at.push((job.url.to_string(), Instant::now() - start));
+        }
+        match claim.next_ready {
+            Some(at) => tulip::time::sleep_until(at).await,
+            None if claim.jobs.is_empty() => break,
+            None => {}
+        }
+    }
+    let at = |u: &str| claimed_at.iter().find(|(x, _)| x == u).unwrap().1;
+    assert_eq!(at("http://a/1"), Duration::ZERO);
+    assert_eq!(at("http://b/1"), Duration::ZERO);
+    assert_eq!(at("http://a/2"), delay);
+    assert_eq!(at("http://a/3"), delay * 2);
+}
+
+pub async fn finish_queues_links_and_completes<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
+    let frontier = make(FrontierConfig::default());
+    frontier.push(jobs(&["http://a/1"])).await.unwrap();
+    let page = frontier
+        .claim(1, Instant::now())
+        .await
+        .unwrap()
+        .jobs
+        .remove(0);
+    let found = vec![
+        page.child(Url::parse("http://a/2").unwrap()),
+        page.child(Url::parse("http://a/1").unwrap()),
+    ];
+    let added = frontier
+        .finish(vec![Completion::ok(page)], found)
+        .await
+        .unwrap();
+    assert_eq!(added, 1);
+    let c = frontier.counters().await.unwrap();
+    assert_eq!((c.queued, c.in_flight, c.done, c.seen), (1, 0, 1, 2));
+    let next = frontier.claim(5, Instant::now()).await.unwrap();
+    assert_eq!(urls(&next.jobs), ["http://a/2"]);
+    assert_eq!(next.jobs[0].depth, 1);
+    assert_eq!(next.jobs[0].parent.as_ref().unwrap().as_str(), "http://a/1");
+}
