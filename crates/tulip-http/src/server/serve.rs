@@ -969,76 +969,116 @@ struct Service {
     answered_too_large: Rc<Cell<bool>>,
 }
 
-type ServiceFuture = Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>;
-
 impl hyper::service::Service<http::Request<Incoming>> for Service {
     type Response = http::Response<Full<Bytes>>;
     type Error = Infallible;
     type Future = ServiceFuture;
 
     fn call(&self, request: http::Request<Incoming>) -> ServiceFuture {
-        let context = self.context.clone();
-        let remote = self.remote;
-        let answered_too_large = self.answered_too_large.clone();
-        Box::pin(async move {
-            let response = respond(&context, remote, request).await;
-            if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                answered_too_large.set(true);
+        let context = &self.context;
+        let (head, body) = request.into_parts();
+        let is_head = head.method == Method::HEAD;
+        if let Some(paths) = &context.shared.paths {
+            *paths
+                .borrow_mut()
+                .entry(head.uri.path().to_owned())
+                .or_default() += 1;
+        }
+        let response = match context.router.dispatch(&head.method, head.uri.path()) {
+            Dispatch::NotFound => Response::not_found(),
+            Dispatch::MethodNotAllowed(allow) => {
+                let mut response = Response::error_text(StatusCode::METHOD_NOT_ALLOWED);
+                response.headers_mut().insert(header::ALLOW, allow);
+                response
             }
-            Ok(response)
-        })
+            Dispatch::Handler { handler, params } => {
+                if body.size_hint().lower() > context.max_body_size as u64 {
+                    // The declared length is over the limit: no need to run the handler to
+                    // know how this ends.
+                    RequestError::too_large(context.max_body_size).into_response()
+                } else {
+                    // Kept for the message should the handler panic (cheap: both share their
+                    // bytes with the request's).
+                    let method = head.method.clone();
+                    let uri = head.uri.clone();
+                    let request =
+                        Request::from_parts(head, body, params, self.remote, context.max_body_size);
+                    return ServiceFuture {
+                        state: Answer::Handler {
+                            future: handler(request),
+                            method,
+                            uri,
+                        },
+                        is_head,
+                        context: self.context.clone(),
+                        answered_too_large: self.answered_too_large.clone(),
+                    };
+                }
+            }
+        };
+        ServiceFuture {
+            state: Answer::Ready(Some(response)),
+            is_head,
+            context: self.context.clone(),
+            answered_too_large: self.answered_too_large.clone(),
+        }
     }
 }
 
-/// Routes one request and runs its handler.
-async fn respond(
-    context: &Context,
-    remote: SocketAddr,
-    request: http::Request<Incoming>,
-) -> http::Response<Full<Bytes>> {
-    let (head, body) = request.into_parts();
-    let is_head = head.method == Method::HEAD;
-    if let Some(paths) = &context.shared.paths {
-        *paths
-            .borrow_mut()
-            .entry(head.uri.path().to_owned())
-            .or_default() += 1;
-    }
-    let response = match context.router.dispatch(&head.method, head.uri.path()) {
-        Dispatch::NotFound => Response::not_found(),
-        Dispatch::MethodNotAllowed(allow) => {
-            let mut response = Response::error_text(StatusCode::METHOD_NOT_ALLOWED);
-            response.headers_mut().insert(header::ALLOW, allow);
-            response
-        }
-        Dispatch::Handler { handler, params } => {
-            if body.size_hint().lower() > context.max_body_size as u64 {
-                // The declared length is over the limit: no need to run the handler to know
-                // how this ends.
-                RequestError::too_large(context.max_body_size).into_response()
-            } else {
-                // Kept for the message should the handler panic (cheap: both share their
-                // bytes with the request's).
-                let method = head.method.clone();
-                let uri = head.uri.clone();
-                let request =
-                    Request::from_parts(head, body, params, remote, context.max_body_size);
-                match AssertUnwindSafe(handler(request)).catch_unwind().await {
-                    Ok(response) => response,
-                    Err(_) => {
-                        tracing::error!(
-                            "tulip-http server: the handler for {method} {} panicked",
-                            uri.path()
-                        );
-                        Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
-                    }
+/// One request's answer, as hyper awaits it: the handler's own boxed future (the router's
+/// only allocation per request), polled under `catch_unwind`, then the response turned into
+/// hyper's. A named future rather than a second box around an `async` block.
+struct ServiceFuture {
+    state: Answer,
+    is_head: bool,
+    context: Rc<Context>,
+    answered_too_large: Rc<Cell<bool>>,
+}
+
+enum Answer {
+    /// Answered without a handler (404, 405, 413 from the declared length); taken when polled.
+    Ready(Option<Response>),
+    /// A handler is running.
+    Handler {
+        future: Pin<Box<dyn Future<Output = Response>>>,
+        method: Method,
+        uri: http::Uri,
+    },
+}
+
+impl Future for ServiceFuture {
+    type Output = Result<http::Response<Full<Bytes>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        // Every field is Unpin (the handler's future is boxed).
+        let this = self.get_mut();
+        let response = match &mut this.state {
+            Answer::Ready(response) => response.take().unwrap_or_default(),
+            Answer::Handler {
+                future,
+                method,
+                uri,
+            } => match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(response)) => response,
+                Err(_) => {
+                    tracing::error!(
+                        "tulip-http server: the handler for {method} {} panicked",
+                        uri.path()
+                    );
+                    Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
                 }
-            }
+            },
+        };
+        // The handler (and whatever it holds) is dropped now, not when hyper drops us.
+        this.state = Answer::Ready(None);
+        if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            this.answered_too_large.set(true);
         }
-    };
-    let shared = &context.shared;
-    shared.requests.set(shared.requests.get() + 1);
-    into_hyper(response, is_head)
+        let shared = &this.context.shared;
+        shared.requests.set(shared.requests.get() + 1);
+        Poll::Ready(Ok(into_hyper(response, this.is_head)))
+    }
 }
 
 /// The response as hyper sends it. The body's length is the `Content-Length` (hyper writes
@@ -1048,9 +1088,17 @@ fn into_hyper(response: Response, is_head: bool) -> http::Response<Full<Bytes>> 
     let length = response.body().len();
     let status = response.status();
     let headers = response.headers_mut();
-    headers.remove(header::TRANSFER_ENCODING);
+    // Looking is cheaper than removing what is not there (most responses have one header).
+    let framing = headers
+        .keys()
+        .any(|name| name == header::TRANSFER_ENCODING || name == header::CONTENT_LENGTH);
+    if framing {
+        headers.remove(header::TRANSFER_ENCODING);
+    }
     if !is_head {
-        headers.remove(header::CONTENT_LENGTH);
+        if framing {
+            headers.remove(header::CONTENT_LENGTH);
+        }
         return response.map(Full::new);
     }
     let has_length = !(status.is_informational()
