@@ -13,7 +13,8 @@
 //! `tulip-bench --http-client KIND` and `tulip-bench --serve-http KIND` are the client and
 //! server processes they start.
 //! The `crawl` scenario (`src/crawl/`, issue 8) runs only when named: areq against reqwest and
-//! the seed's areq.py, each crawling a generated site from nginx.
+//! the seed's areq.py, each crawling a generated site from nginx; `crawl_shared` (issue 9)
+//! areq's Redis frontier shared by 1, 2 and 4 processes against its in-memory one.
 
 #![deny(unsafe_code)]
 
@@ -88,7 +89,7 @@ const SCENARIOS: [Scenario; 12] = [
 ];
 
 /// Scenarios run only when named: they take minutes and start server processes (`src/net/`).
-const ON_REQUEST: [Scenario; 7] = [
+const ON_REQUEST: [Scenario; 8] = [
     ("echo", net::echo),
     ("c10k", net::c10k),
     ("connect_rate", net::connect_rate),
@@ -99,6 +100,8 @@ const ON_REQUEST: [Scenario; 7] = [
     ("http_server", http::server),
     // Starts nginx and crawler processes (`src/crawl/`).
     ("crawl", crawl::run),
+    // Starts nginx, redis-server and areq processes sharing a Redis frontier (issue 9).
+    ("crawl_shared", crawl::shared::run),
 ];
 
 fn usage() -> String {

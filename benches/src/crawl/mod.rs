@@ -29,6 +29,7 @@
 //! [--python PATH]`; `benches/python/crawl.sh` makes the Python venv and runs it.
 
 mod nginx;
+pub(crate) mod shared;
 mod site;
 
 use std::collections::BTreeSet;
