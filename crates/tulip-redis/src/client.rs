@@ -361,7 +361,11 @@ impl Client {
         match reply {
             Some(Value::Error(msg)) => Err(Error::new(ErrorKind::Server, self.addr(), msg)),
             Some(value) => Ok(value),
-            None => Err(Error::new(ErrorKind::Protocol, self.addr(), "missing reply")),
+            None => Err(Error::new(
+                ErrorKind::Protocol,
+                self.addr(),
+                "missing reply",
+            )),
         }
     }
 
@@ -376,9 +380,17 @@ impl Client {
                 other => return other,
             };
             let since = *first_failure.get_or_insert_with(Instant::now);
-            let left = self.inner.config.reconnect_for.saturating_sub(since.elapsed());
+            let left = self
+                .inner
+                .config
+                .reconnect_for
+                .saturating_sub(since.elapsed());
             if left.is_zero() {
-                return Err(err);
+                let waited = self.inner.config.reconnect_for;
+                return Err(match waited.is_zero() {
+                    true => err,
+                    false => err.with_note(&format!("gave up reconnecting after {waited:?}")),
+                });
             }
             // Never sleep past the deadline: the last attempt is made right at it.
             sleep(backoff.min(left)).await;

@@ -38,7 +38,10 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// Connects and logs in (`AUTH`, then `SELECT` unless the database is 0), all within
     /// `timeout`.
-    pub(crate) async fn open(info: &ConnectionInfo, timeout: Duration) -> Result<Connection, Error> {
+    pub(crate) async fn open(
+        info: &ConnectionInfo,
+        timeout: Duration,
+    ) -> Result<Connection, Error> {
         match tulip::time::wait_for(timeout, Connection::open_now(info)).await {
             Ok(result) => result,
             Err(_) => Err(Error::new(
@@ -107,6 +110,15 @@ impl Connection {
         let mut replies = Vec::with_capacity(cmds.len());
         for _ in cmds {
             replies.push(self.read_value().await?);
+        }
+        if !self.read_buf.is_empty() {
+            // More than one reply per command: replies and requests no longer line up, so
+            // none of these replies can be trusted to be the answer to its command.
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                &self.addr,
+                "server sent more replies than commands were sent",
+            ));
         }
         Ok(replies)
     }

@@ -101,6 +101,12 @@ impl Error {
         &self.message
     }
 
+    /// The same error, its message followed by `note`.
+    pub(crate) fn with_note(mut self, note: &str) -> Error {
+        self.message = format!("{} ({note})", self.message);
+        self
+    }
+
     /// Whether the failure broke the connection, so that a retry on a fresh one may succeed.
     pub(crate) fn is_connection_lost(&self) -> bool {
         matches!(self.kind, ErrorKind::Connect | ErrorKind::Io)

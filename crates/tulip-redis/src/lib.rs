@@ -30,7 +30,7 @@
 //!
 //!     let err = client.query(&cmd!("HGET", "visits", "f")).await.unwrap_err();
 //!     assert_eq!(err.kind(), ErrorKind::Server);
-//!     assert_eq!(client.stats().round_trips, 3);
+//!     assert_eq!(client.stats().round_trips, 4);
 //! });
 //! ```
 #![forbid(unsafe_code)]

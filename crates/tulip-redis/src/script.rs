@@ -187,7 +187,13 @@ mod tests {
         let args: Vec<&[u8]> = evalsha.args().iter().map(Arg::as_bytes).collect();
         assert_eq!(
             args,
-            [&b"e0e1f9fabfc9d4800c877a703b823ac0578ff8db"[..], b"2", b"k1", b"k2", b"a1"]
+            [
+                &b"e0e1f9fabfc9d4800c877a703b823ac0578ff8db"[..],
+                b"2",
+                b"k1",
+                b"k2",
+                b"a1"
+            ]
         );
         assert_eq!(call.eval().args()[0].as_bytes(), b"return 1");
     }

@@ -227,7 +227,14 @@ impl RedisServer {
             .arg(self.port.to_string())
             .args(["--bind", "127.0.0.1", "--dir"])
             .arg(&self.dir)
-            .args(["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
             .args(["--daemonize", "no", "--protected-mode", "no", "--logfile"])
             .arg(&log)
             .args(&self.extra_args)
@@ -298,7 +305,9 @@ fn find_binary() -> Option<PathBuf> {
 
 /// A port nothing listens on right now (the OS's pick for an ephemeral bind).
 fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }
 
 fn make_temp_dir() -> io::Result<PathBuf> {

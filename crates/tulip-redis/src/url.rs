@@ -135,9 +135,17 @@ mod tests {
 
     #[test]
     fn defaults() {
-        for url in ["redis://localhost", "redis://localhost/", "redis://localhost:6379/0"] {
+        for url in [
+            "redis://localhost",
+            "redis://localhost/",
+            "redis://localhost:6379/0",
+        ] {
             let info = ok(url);
-            assert_eq!((info.addr.as_str(), info.db), ("localhost:6379", 0), "{url}");
+            assert_eq!(
+                (info.addr.as_str(), info.db),
+                ("localhost:6379", 0),
+                "{url}"
+            );
         }
     }
 

@@ -122,12 +122,22 @@ impl Value {
             BytesFrame::SimpleString(s) => Value::Simple(String::from_utf8_lossy(&s).into_owned()),
             BytesFrame::Error(s) => Value::Error(s.to_string()),
             BytesFrame::Integer(n) => Value::Int(n),
+            BytesFrame::BulkString(b) if b.len() < COPY_BELOW => {
+                Value::Bulk(Bytes::copy_from_slice(&b))
+            }
             BytesFrame::BulkString(b) => Value::Bulk(b),
-            BytesFrame::Array(items) => Value::Array(items.into_iter().map(Value::from_frame).collect()),
+            BytesFrame::Array(items) => {
+                Value::Array(items.into_iter().map(Value::from_frame).collect())
+            }
             BytesFrame::Null => Value::Nil,
         }
     }
 }
+
+/// Bulk strings shorter than this are copied out of the read buffer. A decoded bulk string is
+/// a view into the buffer chunk it arrived in, and would keep that whole chunk (16 KiB or more)
+/// alive for as long as the caller keeps the value; copying a short one is cheaper than that.
+const COPY_BELOW: usize = 4096;
 
 /// Takes one complete reply off the front of `buf`: `Ok(None)` when `buf` holds only part of
 /// one (read more and call again), `Err` with the decoder's complaint when the bytes are not
@@ -145,7 +155,8 @@ mod tests {
     use super::*;
 
     /// Replies of every type, nested, binary, empty, and several in a row.
-    const STREAM: &[u8] = b"+OK\r\n-ERR wrong number of arguments\r\n:-42\r\n$5\r\nhe\r\no\r\n$0\r\n\r\n\
+    const STREAM: &[u8] =
+        b"+OK\r\n-ERR wrong number of arguments\r\n:-42\r\n$5\r\nhe\r\no\r\n$0\r\n\r\n\
         $-1\r\n*-1\r\n*0\r\n*3\r\n:1\r\n*2\r\n$1\r\na\r\n-WRONGTYPE x\r\n$-1\r\n+PONG\r\n";
 
     fn expected() -> Vec<Value> {
@@ -160,7 +171,10 @@ mod tests {
             Value::Array(vec![]),
             Value::Array(vec![
                 Value::Int(1),
-                Value::Array(vec![Value::Bulk("a".into()), Value::Error("WRONGTYPE x".into())]),
+                Value::Array(vec![
+                    Value::Bulk("a".into()),
+                    Value::Error("WRONGTYPE x".into()),
+                ]),
                 Value::Nil,
             ]),
             Value::Simple("PONG".into()),
@@ -190,7 +204,11 @@ mod tests {
     fn decodes_split_at_every_byte_boundary() {
         for at in 0..=STREAM.len() {
             let (a, b) = STREAM.split_at(at);
-            assert_eq!(decode_chunks([a, b].into_iter()), expected(), "split at {at}");
+            assert_eq!(
+                decode_chunks([a, b].into_iter()),
+                expected(),
+                "split at {at}"
+            );
         }
     }
 
@@ -209,7 +227,13 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for garbage in [&b"!garbage\r\n"[..], b"$abc\r\n", b":12x\r\n", b"*-5\r\n", b"\0\0\0"] {
+        for garbage in [
+            &b"!garbage\r\n"[..],
+            b"$abc\r\n",
+            b":12x\r\n",
+            b"*-5\r\n",
+            b"\0\0\0",
+        ] {
             let mut buf = BytesMut::from(garbage);
             assert!(decode(&mut buf).is_err(), "{garbage:?} accepted");
         }

@@ -31,12 +31,19 @@ fn invalid_urls() {
 
 #[test]
 fn connection_refused_at_open() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     tulip::run(async move {
         let url = format!("redis://127.0.0.1:{port}/0");
         let err = Client::open(&url).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Connect);
-        assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+        assert!(
+            err.to_string().contains(&format!("127.0.0.1:{port}")),
+            "{err}"
+        );
     });
 }
 
@@ -65,7 +72,21 @@ fn garbage_reply_is_a_protocol_error() {
         let client = Client::open(&url).await.unwrap();
         let err = client.query(&cmd!("PING")).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
-        assert_eq!(client.stats().reconnects, 0, "protocol errors are not retried");
+        assert_eq!(
+            client.stats().reconnects,
+            0,
+            "protocol errors are not retried"
+        );
+    });
+}
+
+#[test]
+fn extra_reply_is_a_protocol_error() {
+    let url = fake_server(Some(b"+PONG\r\n+PONG\r\n"));
+    tulip::run(async move {
+        let client = Client::open(&url).await.unwrap();
+        let err = client.query(&cmd!("PING")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
     });
 }
 

@@ -5,7 +5,9 @@ use tulip_redis::{Client, ErrorKind, Script, Value, cmd};
 
 #[test]
 fn evalsha_falls_back_to_eval_after_script_flush() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let client = Client::open(&server.url()).await.unwrap();
         let script = Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
@@ -26,14 +28,19 @@ fn evalsha_falls_back_to_eval_after_script_flush() {
         assert_eq!(reply, Value::Int(8));
         assert_eq!(client.stats().round_trips - before, 2);
 
-        let loaded = client.query(&cmd!("SCRIPT", "LOAD", "return 1")).await.unwrap();
+        let loaded = client
+            .query(&cmd!("SCRIPT", "LOAD", "return 1"))
+            .await
+            .unwrap();
         assert_eq!(loaded.as_str(), Some(Script::new("return 1").sha1()));
     });
 }
 
 #[test]
 fn script_error_is_a_server_error() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let client = Client::open(&server.url()).await.unwrap();
         let script = Script::new("return redis.error_reply('my failure')");

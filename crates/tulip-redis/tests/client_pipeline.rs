@@ -5,7 +5,9 @@ use tulip_redis::{Client, Cmd, Value, cmd};
 
 #[test]
 fn hundred_commands_one_round_trip() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let client = Client::open(&server.url()).await.unwrap();
         let cmds: Vec<Cmd> = (0..100).map(|i| cmd!("RPUSH", "list", i)).collect();
@@ -17,7 +19,9 @@ fn hundred_commands_one_round_trip() {
 
         // Big replies arrive in many reads; the pipeline still lines them up.
         let big = "x".repeat(100_000);
-        let sets: Vec<Cmd> = (0..20).map(|i| cmd!("SET", format!("big{i}"), &big)).collect();
+        let sets: Vec<Cmd> = (0..20)
+            .map(|i| cmd!("SET", format!("big{i}"), &big))
+            .collect();
         client.pipeline(&sets).await.unwrap();
         let gets: Vec<Cmd> = (0..20).map(|i| cmd!("GET", format!("big{i}"))).collect();
         for reply in client.pipeline(&gets).await.unwrap() {
@@ -31,7 +35,9 @@ fn hundred_commands_one_round_trip() {
 
 #[test]
 fn failing_command_keeps_its_error_in_place() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let client = Client::open(&server.url()).await.unwrap();
         let replies = client

@@ -5,9 +5,15 @@ use tulip_redis::{Client, cmd};
 
 #[test]
 fn twenty_concurrent_queries_share_two_connections() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
-        let client = Client::builder(&server.url()).pool_size(2).open().await.unwrap();
+        let client = Client::builder(&server.url())
+            .pool_size(2)
+            .open()
+            .await
+            .unwrap();
         let tasks: Vec<_> = (0..20)
             .map(|i| {
                 let client = client.clone();

@@ -5,25 +5,45 @@ use tulip_redis::{Client, ErrorKind, Value, cmd};
 
 #[test]
 fn set_get_incr() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let client = Client::open(&server.url()).await.unwrap();
         let ok = client.query(&cmd!("SET", "k", "hello")).await.unwrap();
         assert_eq!(ok, Value::Simple("OK".into()));
         let got = client.query(&cmd!("GET", "k")).await.unwrap();
         assert_eq!(got.as_str(), Some("hello"));
-        assert!(client.query(&cmd!("GET", "missing")).await.unwrap().is_nil());
+        assert!(
+            client
+                .query(&cmd!("GET", "missing"))
+                .await
+                .unwrap()
+                .is_nil()
+        );
 
-        assert_eq!(client.query(&cmd!("INCR", "n")).await.unwrap(), Value::Int(1));
-        assert_eq!(client.query(&cmd!("INCRBY", "n", 41)).await.unwrap(), Value::Int(42));
-        assert_eq!(client.query(&cmd!("GET", "n")).await.unwrap().as_int(), Some(42));
+        assert_eq!(
+            client.query(&cmd!("INCR", "n")).await.unwrap(),
+            Value::Int(1)
+        );
+        assert_eq!(
+            client.query(&cmd!("INCRBY", "n", 41)).await.unwrap(),
+            Value::Int(42)
+        );
+        assert_eq!(
+            client.query(&cmd!("GET", "n")).await.unwrap().as_int(),
+            Some(42)
+        );
 
         let binary: &[u8] = &[0, 13, 10, 255];
         client.query(&cmd!("SET", "bin", binary)).await.unwrap();
         let got = client.query(&cmd!("GET", "bin")).await.unwrap();
         assert_eq!(got.as_bytes(), Some(binary));
 
-        client.query(&cmd!("RPUSH", "list", "a", "b")).await.unwrap();
+        client
+            .query(&cmd!("RPUSH", "list", "a", "b"))
+            .await
+            .unwrap();
         let items = client.query(&cmd!("LRANGE", "list", 0, -1)).await.unwrap();
         assert_eq!(
             items.into_array().unwrap(),
@@ -31,7 +51,10 @@ fn set_get_incr() {
         );
 
         let stats = client.stats();
-        assert_eq!((stats.round_trips, stats.commands, stats.connects), (10, 10, 1));
+        assert_eq!(
+            (stats.round_trips, stats.commands, stats.connects),
+            (10, 10, 1)
+        );
         assert_eq!(stats.reconnects, 0);
         assert_eq!(client.addr(), server.addr().to_string());
     });
@@ -39,7 +62,9 @@ fn set_get_incr() {
 
 #[test]
 fn error_reply_is_a_server_error_with_the_servers_text() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let client = Client::open(&server.url()).await.unwrap();
         client.query(&cmd!("SET", "s", "text")).await.unwrap();
@@ -47,21 +72,29 @@ fn error_reply_is_a_server_error_with_the_servers_text() {
         assert_eq!(err.kind(), ErrorKind::Server);
         let msg = err.to_string();
         assert!(msg.contains("WRONGTYPE"), "{msg}");
-        assert!(msg.starts_with(&format!("redis {}: ", server.addr())), "{msg}");
+        assert!(
+            msg.starts_with(&format!("redis {}: ", server.addr())),
+            "{msg}"
+        );
 
         let err = client.query(&cmd!("NOSUCHCOMMAND")).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Server);
         assert!(err.to_string().contains("unknown command"), "{err}");
 
         // The connection is still good after error replies.
-        assert_eq!(client.query(&cmd!("GET", "s")).await.unwrap().as_str(), Some("text"));
+        assert_eq!(
+            client.query(&cmd!("GET", "s")).await.unwrap().as_str(),
+            Some("text")
+        );
         assert_eq!(client.stats().connects, 1);
     });
 }
 
 #[test]
 fn select_db_isolates_keys() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let db0 = Client::open(&server.url()).await.unwrap();
         let db3_url = format!("redis://{}/3", server.addr());
@@ -70,11 +103,9 @@ fn select_db_isolates_keys() {
         assert!(db0.query(&cmd!("GET", "k")).await.unwrap().is_nil());
         db0.query(&cmd!("SET", "k", "zero")).await.unwrap();
         // Two at once: the second connection must SELECT 3 as well.
-        let (a, b) = futures_lite::future::zip(
-            db3.query(&cmd!("GET", "k")),
-            db3.query(&cmd!("GET", "k")),
-        )
-        .await;
+        let (a, b) =
+            futures_lite::future::zip(db3.query(&cmd!("GET", "k")), db3.query(&cmd!("GET", "k")))
+                .await;
         assert_eq!(a.unwrap().as_str(), Some("three"));
         assert_eq!(b.unwrap().as_str(), Some("three"));
         assert_eq!(db3.stats().connects, 2);
@@ -91,11 +122,17 @@ fn auth_with_password() {
     tulip::run(async move {
         let authed = format!("redis://:p%40ss%20word@{}/0", server.addr());
         let client = Client::open(&authed).await.unwrap();
-        assert_eq!(client.query(&cmd!("PING")).await.unwrap().as_str(), Some("PONG"));
+        assert_eq!(
+            client.query(&cmd!("PING")).await.unwrap().as_str(),
+            Some("PONG")
+        );
 
         let user = format!("redis://default:p%40ss%20word@{}/2", server.addr());
         let client = Client::open(&user).await.unwrap();
-        assert_eq!(client.query(&cmd!("PING")).await.unwrap().as_str(), Some("PONG"));
+        assert_eq!(
+            client.query(&cmd!("PING")).await.unwrap().as_str(),
+            Some("PONG")
+        );
 
         let wrong = format!("redis://:nope@{}/0", server.addr());
         let err = Client::open(&wrong).await.unwrap_err();
@@ -112,7 +149,9 @@ fn auth_with_password() {
 
 #[test]
 fn close_refuses_later_calls() {
-    let Some(server) = RedisServer::start().unwrap() else { return };
+    let Some(server) = RedisServer::start().unwrap() else {
+        return;
+    };
     tulip::run(async move {
         let client = Client::open(&server.url()).await.unwrap();
         let clone = client.clone();
