@@ -31,12 +31,13 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::crawler::{Config, crawl};
 use crate::demo::{self, DemoConfig, DemoSite};
 use crate::error::Error;
 use crate::fetch::FetchConfig;
+use crate::frontier::{RedisOptions, crawl_stats};
 use crate::logging::Verbosity;
 
 /// Gets the links of web pages, concurrently: reads URLS_FILE, fetches each URL, writes
@@ -52,13 +53,24 @@ use crate::logging::Verbosity;
 /// assert_eq!(cli.output, std::path::PathBuf::from("foundurls.txt"));
 /// ```
 #[derive(Debug, Clone, Parser)]
-#[command(name = "areq", version, about, long_about = None)]
+#[command(
+    name = "areq",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// `areq stats …` instead of a crawl.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// File of URLs to crawl, one a line (blank lines and `#` comments are skipped).
     #[arg(default_value = "urls.txt")]
     pub urls_file: PathBuf,
 
-    /// Where to write the `source_url<TAB>parsed_url` lines.
+    /// Where to write the `source_url<TAB>parsed_url` lines (with --redis, `redis` means the
+    /// crawl's Redis stream areq:{NAME}:output, one entry per line).
     #[arg(short, long, default_value = "foundurls.txt")]
     pub output: PathBuf,
 
@@ -133,6 +145,26 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 
+    /// Share the crawl through this Redis server with every areq given the same URL and
+    /// --crawl-id, on any machine (redis://[:PASSWORD@]HOST[:PORT][/DB]). `-o redis` writes the
+    /// output lines to the crawl's Redis stream instead of a file.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["state", "resume"])]
+    pub redis: Option<String>,
+
+    /// The shared crawl's name: its keys start with areq:{NAME}:.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "redis"
+    )]
+    pub crawl_id: String,
+
+    /// With --redis: seconds a claimed page stays this crawler's without news from it (if it
+    /// dies, its pages go to the others after this long).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds, requires = "redis")]
+    pub lease: Duration,
+
     /// Serve a generated site on 127.0.0.1 and crawl it (ignores URLS_FILE).
     #[arg(long)]
     pub demo: bool,
@@ -200,6 +232,12 @@ impl Cli {
         config.graph = self.graph.clone();
         config.resume = self.resume;
         config.state = self.state.clone();
+        if let Some(url) = &self.redis {
+            let mut options = RedisOptions::new(url.clone(), self.crawl_id.clone());
+            options.lease = self.lease;
+            config.redis = Some(options);
+            config.output_to_redis = self.output.as_os_str() == "redis";
+        }
         config.progress = !self.quiet;
         config.handle_ctrl_c = true;
         Ok(config)
@@ -220,6 +258,9 @@ impl Cli {
 /// assert_eq!(code, std::process::ExitCode::FAILURE);
 /// ```
 pub async fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::Stats(args)) = &cli.command {
+        return run_stats(args).await;
+    }
     let result = if cli.demo {
         run_demo(&cli).await
     } else {
@@ -240,6 +281,77 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Err(err) => {
             tracing::error!("{err}");
+            let _ = writeln!(std::io::stderr(), "areq: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Subcommands.
+///
+/// # Examples
+///
+/// ```
+/// use clap::Parser;
+/// use areq::cli::{Cli, Command};
+///
+/// let cli = Cli::try_parse_from(["areq", "stats", "--redis", "redis://h/", "--crawl-id", "c"])
+///     .unwrap();
+/// let Some(Command::Stats(stats)) = cli.command else { panic!() };
+/// assert_eq!((stats.redis.as_str(), stats.crawl_id.as_str()), ("redis://h/", "c"));
+/// ```
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print a shared crawl's progress: queued, in flight, done, errors, and pages/s of each
+    /// crawler.
+    Stats(StatsArgs),
+}
+
+/// `areq stats`'s options.
+///
+/// # Examples
+///
+/// ```
+/// use clap::Parser;
+///
+/// let cli = areq::cli::Cli::try_parse_from(["areq", "stats", "--redis", "redis://h/"]).unwrap();
+/// let Some(areq::cli::Command::Stats(stats)) = cli.command else { panic!() };
+/// assert_eq!(stats.crawl_id, "default");
+/// ```
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// The Redis server the crawl shares.
+    #[arg(long, value_name = "URL")]
+    pub redis: String,
+
+    /// The shared crawl's name.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub crawl_id: String,
+}
+
+/// `areq stats`: the shared crawl's counts and workers, on stdout.
+async fn run_stats(args: &StatsArgs) -> ExitCode {
+    let options = RedisOptions::new(args.redis.clone(), args.crawl_id.clone());
+    let result = async {
+        let client = tulip_redis::Client::open(&options.url)
+            .await
+            .map_err(|e| Error::Frontier(crate::frontier::FrontierError::new(e.to_string())))?;
+        let stats = crawl_stats(&client, &options).await?;
+        client.close().await;
+        Ok::<_, Error>(stats)
+    }
+    .await;
+    match result {
+        Ok(stats) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = write!(
+                stdout,
+                "crawl {} at {}: {stats}",
+                options.crawl_id, options.url
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
             let _ = writeln!(std::io::stderr(), "areq: error: {err}");
             ExitCode::FAILURE
         }

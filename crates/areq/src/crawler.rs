@@ -64,7 +64,10 @@ use url::Url;
 
 use crate::error::Error;
 use crate::fetch::{FailureKind, FetchConfig, FetchError, Fetched, Fetcher};
-use crate::frontier::{Completion, DiskFrontier, Frontier, FrontierConfig, Job, MemoryFrontier};
+use crate::frontier::{
+    Completion, DiskFrontier, Frontier, FrontierConfig, Job, MemoryFrontier, RedisFrontier,
+    RedisOptions,
+};
 use crate::graph::{GraphFormat, LinkGraph};
 use crate::input;
 use crate::output::{self, OutputWriter};
@@ -122,6 +125,13 @@ pub struct Config {
     /// same other options to the next run: the scope, depth and politeness are not stored. The
     /// graph and [`max_pages`](Config::max_pages) cover the pages of the current run only.
     pub state: Option<PathBuf>,
+    /// Share the crawl with other crawlers through a Redis frontier ([`RedisFrontier`],
+    /// `--redis URL --crawl-id NAME`). Excludes [`state`](Config::state) and
+    /// [`resume`](Config::resume).
+    pub redis: Option<RedisOptions>,
+    /// With [`redis`](Config::redis): write the output lines to the crawl's Redis stream
+    /// (`--output redis`, [`RedisOptions::output_key`]) instead of the output file.
+    pub output_to_redis: bool,
     /// Show a progress bar (when stderr is a terminal).
     pub progress: bool,
     /// Stop cleanly on Ctrl+C (the program handles `SIGINT` while the crawl runs).
@@ -155,6 +165,8 @@ impl Config {
             graph: None,
             resume: false,
             state: None,
+            redis: None,
+            output_to_redis: false,
             progress: false,
             handle_ctrl_c: false,
         }
@@ -175,14 +187,38 @@ pub async fn crawl(config: &Config) -> Result<Summary, Error> {
         per_host: config.fetch.per_host,
         delay: config.delay,
     };
+    if let Some(options) = &config.redis {
+        validate(config)?;
+        let frontier = RedisFrontier::open(options, politeness).await?;
+        let backend = Backend {
+            redis: Some(frontier.clone()),
+            ..Backend::default()
+        };
+        let mut summary = crawl_inner(config, frontier.clone(), backend).await?;
+        summary.redis_round_trips = Some(frontier.round_trips());
+        return Ok(summary);
+    }
     match &config.state {
         Some(dir) => {
             validate(config)?;
             let frontier = DiskFrontier::open(dir, politeness)?;
-            crawl_inner(config, frontier.clone(), Some(frontier)).await
+            let backend = Backend {
+                disk: Some(frontier.clone()),
+                ..Backend::default()
+            };
+            crawl_inner(config, frontier, backend).await
         }
         None => crawl_with(config, MemoryFrontier::new(politeness)).await,
     }
+}
+
+/// The backend behind a crawl's frontier, when the crawl must know it.
+#[derive(Default)]
+struct Backend {
+    /// `--state`: the output goes with the state on disk.
+    disk: Option<DiskFrontier>,
+    /// `--redis`: the output may go to the crawl's stream.
+    redis: Option<RedisFrontier>,
 }
 
 /// What one page task hands back.
@@ -239,7 +275,7 @@ pub async fn crawl_with<F: Frontier + 'static>(
     config: &Config,
     frontier: F,
 ) -> Result<Summary, Error> {
-    crawl_inner(config, frontier, None).await
+    crawl_inner(config, frontier, Backend::default()).await
 }
 
 /// The crawl; with `disk` (the same frontier as `frontier`), the output goes with the state in
@@ -247,8 +283,9 @@ pub async fn crawl_with<F: Frontier + 'static>(
 async fn crawl_inner<F: Frontier + 'static>(
     config: &Config,
     frontier: F,
-    disk: Option<DiskFrontier>,
+    backend: Backend,
 ) -> Result<Summary, Error> {
+    let Backend { disk, redis } = backend;
     let started = Instant::now();
     validate(config)?;
     let mut summary = Summary {
@@ -285,7 +322,9 @@ async fn crawl_inner<F: Frontier + 'static>(
             counters.queued
         );
     }
-    let writer = if config.resume || recorded.is_some() {
+    let writer = if let (Some(redis), true) = (&redis, config.output_to_redis) {
+        OutputWriter::redis(redis.client().clone(), &redis.options().output_key())
+    } else if config.resume || recorded.is_some() {
         OutputWriter::append(&config.output).await?
     } else {
         OutputWriter::create(&config.output).await?
@@ -345,7 +384,9 @@ async fn crawl_inner<F: Frontier + 'static>(
         summary: &mut summary,
         progress: &progress,
         started,
+        graceful_stop: disk.is_some() || redis.is_some(),
         disk,
+        pending: None,
     };
     let result = run.drive().await;
     progress.finish();
@@ -371,6 +412,18 @@ fn validate(config: &Config) -> Result<(), Error> {
             "--graph {}: the file name must end in .dot, .gv or .graphml",
             path.display()
         )));
+    }
+    if config.redis.is_some() && (config.state.is_some() || config.resume) {
+        return Err(Error::Config(
+            "--redis keeps the crawl's state in Redis: it cannot be combined with --state or \
+             --resume"
+                .into(),
+        ));
+    }
+    if config.output_to_redis && config.redis.is_none() {
+        return Err(Error::Config(
+            "--output redis writes to the crawl's Redis stream: give --redis URL too".into(),
+        ));
     }
     Ok(())
 }
@@ -455,6 +508,12 @@ struct Run<'a, F> {
     started: Instant,
     /// With `--state`: where the output's length is recorded.
     disk: Option<DiskFrontier>,
+    /// The frontier outlives the process (`--state`, `--redis`): Ctrl+C lets the pages in
+    /// flight finish (their completions are recorded, so no other run or crawler fetches them
+    /// again), and each batch's output is flushed before its completions are recorded.
+    graceful_stop: bool,
+    /// A batch's completions and links, handed to the frontier with the next claim.
+    pending: Option<(Vec<Completion>, Vec<Job>)>,
 }
 
 impl<F: Frontier + 'static> Run<'_, F> {
@@ -476,26 +535,33 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 .max_pages
                 .map_or(u64::MAX, |max| max.saturating_sub(claimed));
             let room = (limit - tasks.len()).min(CLAIM_BATCH) as u64;
-            let mut next_ready = None;
-            if room > 0 && budget > 0 && !stopping {
-                let claim = self
-                    .shared
-                    .frontier
-                    .claim(room.min(budget) as usize, Instant::now())
-                    .await?;
-                next_ready = claim.next_ready;
-                for job in claim.jobs {
-                    claimed += 1;
-                    let id = next_id;
-                    next_id += 1;
-                    let shared = self.shared.clone();
-                    let results = results.clone();
-                    let task = tulip::spawn(async move {
-                        let outcome = crawl_page(&shared, id, job).await;
-                        let _ = results.put_nowait(outcome);
-                    });
-                    tasks.insert(id, task);
-                }
+            let max = if stopping {
+                0
+            } else {
+                room.min(budget) as usize
+            };
+            let (completions, found) = self.pending.take().unwrap_or_default();
+            let finishing = !completions.is_empty();
+            let (_, claim) = self
+                .shared
+                .frontier
+                .finish_and_claim(completions, found, max, Instant::now())
+                .await?;
+            if finishing {
+                self.show_progress().await?;
+            }
+            let next_ready = claim.next_ready;
+            for job in claim.jobs {
+                claimed += 1;
+                let id = next_id;
+                next_id += 1;
+                let shared = self.shared.clone();
+                let results = results.clone();
+                let task = tulip::spawn(async move {
+                    let outcome = crawl_page(&shared, id, job).await;
+                    let _ = results.put_nowait(outcome);
+                });
+                tasks.insert(id, task);
             }
             if tasks.is_empty() && next_ready.is_none() {
                 if stopping {
@@ -544,7 +610,7 @@ impl<F: Frontier + 'static> Run<'_, F> {
                     self.absorb(batch).await?;
                 }
                 Wake::Timer => {}
-                Wake::Interrupted if self.disk.is_some() && !stopping => {
+                Wake::Interrupted if self.graceful_stop && !stopping => {
                     tracing::warn!(
                         "Interrupted: stopping after the {} pages in flight (Ctrl+C again to \
                          stop now; they are then fetched again by the next run)",
@@ -570,6 +636,9 @@ impl<F: Frontier + 'static> Run<'_, F> {
                         batch.push(more);
                     }
                     self.absorb(batch).await?;
+                    if let Some((completions, found)) = self.pending.take() {
+                        self.shared.frontier.finish(completions, found).await?;
+                    }
                     self.summary.interrupted = true;
                     return Ok(());
                 }
@@ -577,8 +646,9 @@ impl<F: Frontier + 'static> Run<'_, F> {
         }
     }
 
-    /// Takes a batch of finished pages into the output, the graph, the summary and the
-    /// frontier (one [`Frontier::finish`] for the whole batch: its links and its completions).
+    /// Takes a batch of finished pages into the output, the graph and the summary, and leaves
+    /// its links and completions for the frontier's next step (one
+    /// [`Frontier::finish_and_claim`] with the next claim).
     async fn absorb(&mut self, batch: Vec<Outcome>) -> Result<(), Error> {
         let mut new_jobs = Vec::new();
         let mut completions = Vec::with_capacity(batch.len());
@@ -632,11 +702,26 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 succeeded: outcome.error.is_none(),
             });
         }
+        // A backend that outlives the process records completions for good: the batch's lines
+        // must be out of the process first (a crawler killed now loses no line of a page
+        // recorded as done).
         if let Some(disk) = &self.disk {
             disk.record_output_len(self.writer.flush().await?);
+        } else if self.graceful_stop {
+            self.writer.flush().await?;
         }
-        self.shared.frontier.finish(completions, new_jobs).await?;
-        let counters = self.shared.frontier.counters().await?;
+        let (pending_completions, pending_found) = self.pending.get_or_insert_default();
+        pending_completions.extend(completions);
+        pending_found.extend(new_jobs);
+        Ok(())
+    }
+
+    /// Shows the frontier's counts on the progress bar.
+    async fn show_progress(&self) -> Result<(), Error> {
+        let counters = match self.shared.frontier.recent_counters() {
+            Some(counters) => counters,
+            None => self.shared.frontier.counters().await?,
+        };
         self.progress.update(
             counters.done + counters.failed,
             counters.queued,

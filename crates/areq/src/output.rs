@@ -157,6 +157,35 @@ impl OutputWriter {
         }
     }
 
+    /// Writes to the Redis stream `key` instead of a file (`--output redis`): one stream entry
+    /// per line, with the field `line` holding `source<TAB>link`, so lines from many crawlers
+    /// never mix within a line. The header is not written. The lines queued while the writer
+    /// task is busy go in one pipelined round trip; [`flush`](OutputWriter::flush) returns the
+    /// lines written so far instead of a file length.
+    ///
+    /// A batch of lines that was sent when the server went away is sent again once it is back
+    /// (see [`tulip_redis::Client`]): if the server had taken it before going, its lines are in
+    /// the stream twice.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// tulip::run(async {
+    ///     let client = tulip_redis::Client::open("redis://127.0.0.1:6379/0").await.unwrap();
+    ///     let out = areq::output::OutputWriter::redis(client, "areq:{c}:output");
+    ///     out.write_page(&url::Url::parse("http://h/").unwrap(), &[url::Url::parse("http://h/a").unwrap()]);
+    ///     assert_eq!(out.close().await.unwrap(), 1);
+    /// });
+    /// ```
+    pub fn redis(client: tulip_redis::Client, key: &str) -> OutputWriter {
+        let queue = Queue::new();
+        let path = PathBuf::from(format!("redis://{}/ stream {key}", client.addr()));
+        let task = tulip::task::Builder::new()
+            .name("areq-writer")
+            .spawn(stream_loop(client, key.to_owned(), queue.clone()));
+        OutputWriter { path, queue, task }
+    }
+
     /// Queues the lines `source<TAB>link` of one page; they reach the file together. A page
     /// without links writes nothing (as in the seed).
     ///
@@ -290,6 +319,79 @@ async fn write_loop(mut file: File, mut len: u64, queue: Queue<Message>) -> io::
         }
     }
     file.close().await?;
+    Ok(lines)
+}
+
+/// Lines sent in one pipeline at most.
+const STREAM_BATCH: usize = 1024;
+
+/// The writer task of a Redis stream: whole pages, many per round trip.
+async fn stream_loop(
+    client: tulip_redis::Client,
+    key: String,
+    queue: Queue<Message>,
+) -> io::Result<u64> {
+    let mut lines = 0;
+    let mut pending: Vec<tulip_redis::Cmd> = Vec::new();
+    let send = |pending: &mut Vec<tulip_redis::Cmd>| {
+        let batch = std::mem::take(pending);
+        let client = client.clone();
+        async move {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let replies = client.pipeline(&batch).await.map_err(io::Error::other)?;
+            match replies.iter().find_map(|r| match r {
+                tulip_redis::Value::Error(e) => Some(e.clone()),
+                _ => None,
+            }) {
+                Some(e) => Err(io::Error::other(format!("XADD failed: {e}"))),
+                None => Ok(()),
+            }
+        }
+    };
+    loop {
+        let message = match queue.get_nowait() {
+            Ok(message) => message,
+            Err(_) => {
+                send(&mut pending).await?;
+                match queue.get().await {
+                    Ok(message) => message,
+                    Err(_) => break,
+                }
+            }
+        };
+        match message {
+            Message::Page(block) => {
+                for line in block.text.lines() {
+                    pending.push(
+                        tulip_redis::Cmd::new("XADD")
+                            .arg(key.as_str())
+                            .arg("*")
+                            .arg("line")
+                            .arg(line),
+                    );
+                }
+                lines += block.lines;
+                tracing::info!("Wrote results for source URL: {}", block.source);
+                if pending.len() >= STREAM_BATCH {
+                    send(&mut pending).await?;
+                }
+            }
+            Message::Flush(promise) => {
+                let result = send(&mut pending).await.map(|()| lines);
+                let failed = result
+                    .as_ref()
+                    .err()
+                    .map(|e| io::Error::new(e.kind(), e.to_string()));
+                let _ = promise.set_result(result);
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    send(&mut pending).await?;
     Ok(lines)
 }
 

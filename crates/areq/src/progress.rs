@@ -154,6 +154,8 @@ pub struct Summary {
     pub output: PathBuf,
     /// The graph file, if one was written.
     pub graph: Option<PathBuf>,
+    /// With a Redis frontier: this process's round trips to the server.
+    pub redis_round_trips: Option<u64>,
 }
 
 impl Summary {
@@ -199,6 +201,14 @@ impl fmt::Display for Summary {
         }
         if self.resumed > 0 {
             writeln!(f, "  pages crawled by an earlier run: {}", self.resumed)?;
+        }
+        if let Some(trips) = self.redis_round_trips {
+            let pages = (self.pages + self.failed).max(1);
+            writeln!(
+                f,
+                "  {trips} Redis round trips ({:.2} per page)",
+                trips as f64 / pages as f64
+            )?;
         }
         write!(f, "Output: {}", self.output.display())?;
         if let Some(graph) = &self.graph {

@@ -18,8 +18,8 @@ use frontier_cases::{jobs, urls};
 use support::{TempDir, line_set, read_tsv};
 use tulip::time::Instant;
 
-fn disk(dir: &TempDir) -> impl Fn(FrontierConfig) -> DiskFrontier + '_ {
-    move |config| DiskFrontier::open(&dir.path("state"), config).unwrap()
+fn disk(dir: &TempDir) -> impl AsyncFn(FrontierConfig) -> DiskFrontier + '_ {
+    async move |config| DiskFrontier::open(&dir.path("state"), config).unwrap()
 }
 
 #[tulip::test(test_clock)]
@@ -51,7 +51,7 @@ async fn reopen_keeps_the_state_and_requeues_leases() {
     let dir = TempDir::new("disk-reopen");
     let open = disk(&dir);
     {
-        let frontier = open(FrontierConfig::default());
+        let frontier = open(FrontierConfig::default()).await;
         frontier
             .push(jobs(&[
                 "http://a/1",
@@ -85,7 +85,7 @@ async fn reopen_keeps_the_state_and_requeues_leases() {
         frontier.complete(vec![]).await.unwrap();
         // http://a/2 stays leased when the frontier goes away.
     }
-    let frontier = open(FrontierConfig::default());
+    let frontier = open(FrontierConfig::default()).await;
     assert_eq!(frontier.output_len(), Some(1234));
     let c = frontier.counters().await.unwrap();
     assert_eq!(

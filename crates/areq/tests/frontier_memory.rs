@@ -7,20 +7,23 @@ use areq::frontier::MemoryFrontier;
 
 #[tulip::test(test_clock)]
 async fn duplicates_are_dropped_across_batches_and_mark_seen() {
-    frontier_cases::duplicates_are_dropped_across_batches_and_mark_seen(MemoryFrontier::new).await;
+    frontier_cases::duplicates_are_dropped_across_batches_and_mark_seen(async |c| {
+        MemoryFrontier::new(c)
+    })
+    .await;
 }
 
 #[tulip::test(test_clock)]
 async fn per_host_limit_and_round_robin() {
-    frontier_cases::per_host_limit_and_round_robin(MemoryFrontier::new).await;
+    frontier_cases::per_host_limit_and_round_robin(async |c| MemoryFrontier::new(c)).await;
 }
 
 #[tulip::test(test_clock)]
 async fn politeness_delay_per_host() {
-    frontier_cases::politeness_delay_per_host(MemoryFrontier::new).await;
+    frontier_cases::politeness_delay_per_host(async |c| MemoryFrontier::new(c)).await;
 }
 
 #[tulip::test(test_clock)]
 async fn finish_queues_links_and_completes() {
-    frontier_cases::finish_queues_links_and_completes(MemoryFrontier::new).await;
+    frontier_cases::finish_queues_links_and_completes(async |c| MemoryFrontier::new(c)).await;
 }

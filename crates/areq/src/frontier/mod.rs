@@ -45,6 +45,7 @@
 
 mod disk;
 mod memory;
+mod redis;
 
 use std::fmt;
 use std::time::Duration;
@@ -54,6 +55,7 @@ use url::Url;
 
 pub use disk::{DiskFrontier, STATE_FILE};
 pub use memory::MemoryFrontier;
+pub use redis::{CrawlStats, RedisFrontier, RedisOptions, WorkerStats, crawl_stats};
 
 /// One URL to fetch.
 ///
@@ -386,10 +388,75 @@ pub trait Frontier {
         Ok(added)
     }
 
+    /// [`finish`](Frontier::finish)es a batch and [claims](Frontier::claim) up to `max` jobs,
+    /// as one step: the crawl's coordinating loop does both on every turn, and a backend over
+    /// the network answers both in one round trip. With `max` 0 nothing is claimed (an empty
+    /// [`Claim`]); with nothing to finish, nothing is finished. Returns how many of `found`
+    /// were new, and the claim.
+    ///
+    /// The default calls [`finish`](Frontier::finish) then [`claim`](Frontier::claim).
+    ///
+    /// # Errors
+    ///
+    /// When the backend fails; as for [`finish`](Frontier::finish), then no job is leased.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use areq::frontier::{Completion, Frontier, FrontierConfig, Job, MemoryFrontier};
+    /// use url::Url;
+    ///
+    /// tulip::run(async {
+    ///     let frontier = MemoryFrontier::new(FrontierConfig::default());
+    ///     let now = tulip::time::Instant::now();
+    ///     let seed = Job::seed(Url::parse("http://h/").unwrap());
+    ///     let (added, claim) = frontier.finish_and_claim(vec![], vec![seed], 5, now).await.unwrap();
+    ///     assert_eq!((added, claim.jobs.len()), (1, 1));
+    ///     let done = vec![Completion::ok(claim.jobs[0].clone())];
+    ///     let (_, claim) = frontier.finish_and_claim(done, vec![], 5, now).await.unwrap();
+    ///     assert!(claim.jobs.is_empty() && claim.next_ready.is_none()); // the crawl is over
+    /// });
+    /// ```
+    async fn finish_and_claim(
+        &self,
+        completions: Vec<Completion>,
+        found: Vec<Job>,
+        max: usize,
+        now: Instant,
+    ) -> Result<(usize, Claim), FrontierError> {
+        let added = if completions.is_empty() && found.is_empty() {
+            0
+        } else {
+            self.finish(completions, found).await?
+        };
+        let claim = if max == 0 {
+            Claim::default()
+        } else {
+            self.claim(max, now).await?
+        };
+        Ok((added, claim))
+    }
+
     /// The current counts.
     ///
     /// # Errors
     ///
     /// When the backend fails.
     async fn counters(&self) -> Result<Counters, FrontierError>;
+
+    /// The counts as of this frontier's last exchange with its backend, if it keeps them
+    /// (a networked backend learns them with every step, so a progress display need not ask
+    /// again); `None` means: ask [`counters`](Frontier::counters). The default is `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use areq::frontier::{Frontier, FrontierConfig, MemoryFrontier};
+    ///
+    /// let frontier = MemoryFrontier::new(FrontierConfig::default());
+    /// assert_eq!(frontier.recent_counters(), None);
+    /// ```
+    fn recent_counters(&self) -> Option<Counters> {
+        None
+    }
 }

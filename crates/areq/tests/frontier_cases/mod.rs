@@ -1,5 +1,6 @@
 //! The behaviour every frontier backend must have, as test bodies generic over the backend
-//! (run on the test clock by frontier_memory.rs and frontier_disk.rs).
+//! (run on the test clock by frontier_memory.rs and frontier_disk.rs, on the real clock by
+//! frontier_redis.rs).
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -20,9 +21,9 @@ pub fn urls(claimed: &[Job]) -> Vec<&str> {
 }
 
 pub async fn duplicates_are_dropped_across_batches_and_mark_seen<F: Frontier>(
-    make: impl Fn(FrontierConfig) -> F,
+    make: impl AsyncFn(FrontierConfig) -> F,
 ) {
-    let frontier = make(FrontierConfig::default());
+    let frontier = make(FrontierConfig::default()).await;
     assert_eq!(
         frontier
             .push(jobs(&["http://a/1", "http://a/1", "http://a/2"]))
@@ -50,12 +51,12 @@ pub async fn duplicates_are_dropped_across_batches_and_mark_seen<F: Frontier>(
     assert_eq!((c.queued, c.seen), (3, 4));
 }
 
-pub async fn per_host_limit_and_round_robin<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
+pub async fn per_host_limit_and_round_robin<F: Frontier>(make: impl AsyncFn(FrontierConfig) -> F) {
     let config = FrontierConfig {
         per_host: 1,
         delay: Duration::ZERO,
     };
-    let frontier = make(config);
+    let frontier = make(config).await;
     frontier
         .push(jobs(&[
             "http://a/1",
@@ -92,9 +93,9 @@ pub async fn per_host_limit_and_round_robin<F: Frontier>(make: impl Fn(FrontierC
     assert_eq!((c.queued, c.in_flight, c.done, c.failed), (0, 3, 1, 1));
 }
 
-pub async fn politeness_delay_per_host<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
+pub async fn politeness_delay_per_host<F: Frontier>(make: impl AsyncFn(FrontierConfig) -> F) {
     let delay = Duration::from_millis(250);
-    let frontier = make(FrontierConfig { per_host: 0, delay });
+    let frontier = make(FrontierConfig { per_host: 0, delay }).await;
     frontier
         .push(jobs(&[
             "http://a/1",
@@ -124,8 +125,10 @@ pub async fn politeness_delay_per_host<F: Frontier>(make: impl Fn(FrontierConfig
     assert_eq!(at("http://a/3"), delay * 2);
 }
 
-pub async fn finish_queues_links_and_completes<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
-    let frontier = make(FrontierConfig::default());
+pub async fn finish_queues_links_and_completes<F: Frontier>(
+    make: impl AsyncFn(FrontierConfig) -> F,
+) {
+    let frontier = make(FrontierConfig::default()).await;
     frontier.push(jobs(&["http://a/1"])).await.unwrap();
     let page = frontier
         .claim(1, Instant::now())
