@@ -46,6 +46,12 @@ async fn finish_queues_links_and_completes() {
     frontier_cases::finish_queues_links_and_completes(disk(&dir)).await;
 }
 
+#[tulip::test(test_clock)]
+async fn round_robin_takes_turns_within_one_claim() {
+    let dir = TempDir::new("disk-turns");
+    frontier_cases::round_robin_takes_turns_within_one_claim(disk(&dir)).await;
+}
+
 #[tulip::test]
 async fn reopen_keeps_the_state_and_requeues_leases() {
     let dir = TempDir::new("disk-reopen");

@@ -27,3 +27,9 @@ async fn politeness_delay_per_host() {
 async fn finish_queues_links_and_completes() {
     frontier_cases::finish_queues_links_and_completes(async |c| MemoryFrontier::new(c)).await;
 }
+
+#[tulip::test(test_clock)]
+async fn round_robin_takes_turns_within_one_claim() {
+    frontier_cases::round_robin_takes_turns_within_one_claim(async |c| MemoryFrontier::new(c))
+        .await;
+}

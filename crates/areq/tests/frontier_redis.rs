@@ -59,6 +59,15 @@ async fn finish_queues_links_and_completes() {
         .await;
 }
 
+#[tulip::test]
+async fn round_robin_takes_turns_within_one_claim() {
+    let Some(server) = redis() else { return };
+    frontier_cases::round_robin_takes_turns_within_one_claim(async |c| {
+        open(&server, "turns", c).await
+    })
+    .await;
+}
+
 /// The delay on the server's clock: the order of claims and a wait, not exact instants (the
 /// memory and disk backends check those on the test clock).
 #[tulip::test]
@@ -204,11 +213,13 @@ async fn expired_leases_go_back_to_the_queue() {
     assert_eq!((c.queued, c.in_flight, c.done), (0, 0, 2));
 }
 
-/// A step repeated (its reply was lost) changes nothing twice.
+/// A step repeated (its reply was lost) changes nothing twice: by the same crawler, or sent
+/// again on behalf of a crawler that no longer remembers what it sent.
 #[tulip::test]
 async fn a_repeated_step_counts_once() {
     let Some(server) = redis() else { return };
     let frontier = open(&server, "retry", FrontierConfig::default()).await;
+    let forgetful = open(&server, "retry", FrontierConfig::default()).await;
     frontier.push(jobs(&["http://h/"])).await.unwrap();
     let page = frontier
         .claim(1, Instant::now())
@@ -217,8 +228,8 @@ async fn a_repeated_step_counts_once() {
         .jobs
         .remove(0);
     let links = vec![page.child(url::Url::parse("http://h/a").unwrap())];
-    for expected in [1, 0] {
-        let added = frontier
+    for (who, expected) in [(&frontier, 1), (&frontier, 0), (&forgetful, 0)] {
+        let added = who
             .finish(vec![Completion::ok(page.clone())], links.clone())
             .await
             .unwrap();

@@ -3,7 +3,7 @@
 //! URLs" made into scrapy-redis's shape. The design is in [`RedisFrontier`]'s docs.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -19,6 +19,10 @@ use super::{Claim, Completion, Counters, Frontier, FrontierConfig, FrontierError
 const STEP: &str = include_str!("step.lua");
 /// The Lua script that extends a worker's leases.
 const RENEW: &str = include_str!("renew.lua");
+
+/// URLs a crawler remembers having queued or marked seen, at most (about 100 MB); past this the
+/// memory is cleared and starts again (the server's seen-set decides anyway).
+const KNOWN_MAX: usize = 1_000_000;
 
 /// How often a crawler whose claim found nothing, while other crawlers have pages in flight,
 /// asks again (their pages may add links).
@@ -96,19 +100,24 @@ impl RedisOptions {
 ///
 /// Under the prefix `areq:{NAME}:` ([`RedisOptions::prefix`]):
 ///
-/// - `seen`: a set of every URL ever queued or marked seen (`SADD` decides, atomically, which
-///   crawler queues a URL: the one whose `SADD` added it);
-/// - `job`: a hash from each queued or leased URL to its host, depth and parent;
-/// - `q:HOST`: one list per host (`host:port`), its queued URLs in order;
+/// - `seen`: a set of every URL ever queued or marked seen (the crawler whose step adds a URL
+///   to it queues the URL; a Lua script runs alone, so that is one crawler);
+/// - `q:HOST`: one list per host (`host:port`) of the jobs queued there, in order; a job is one
+///   string, its entry (host, depth, URL, parent);
 /// - `hosts`: a sorted set of the hosts that have queued jobs and room under the per-host
 ///   limit, scored by when each may next be claimed (the politeness delay), which also makes
 ///   them take turns;
 /// - `busy`, `next`: per host, the jobs in flight and the end of its delay;
-/// - `lease`: a sorted set of the leased URLs by when their lease ends, and `owner`, the
-///   crawler holding each;
+/// - `held:WORKER`: the entries each crawler claimed and has not completed, and `lease`, a
+///   sorted set of the crawlers by when their lease ends (one lease per crawler covers all it
+///   holds);
 /// - `count`: queued, in flight, done, failed; `workers` and `w:WORKER`: each crawler's start,
 ///   last contact and pages, for `areq stats`;
 /// - `output`: the stream of output lines with `--output redis`.
+///
+/// Each crawler also remembers the URLs it queued or marked seen (up to a million, then it
+/// starts again) and does not send links to them: most links of a crawl point to pages already
+/// seen, and this keeps them off the wire.
 ///
 /// # One round trip per step
 ///
@@ -120,15 +129,15 @@ impl RedisOptions {
 ///
 /// # Leases and failures
 ///
-/// A claimed job is leased to its crawler for [`RedisOptions::lease`]; a background task
-/// extends the crawler's leases every third of that. When a crawler dies, its leases run out
-/// and the next claim by any crawler puts the jobs back at the front of their queues: the pages
-/// it was fetching are fetched again, once, by someone else — the only case where a page is
-/// fetched twice. When the server goes away, calls are retried on a fresh connection with
-/// backoff (30 s at most); every part of a step is idempotent (a completion whose lease is no
-/// longer the crawler's is skipped, a link already seen is not queued again), so a step
-/// repeated after a lost reply changes nothing twice. The server must keep its data across a
-/// restart (`appendonly yes`) for a restart to lose nothing.
+/// The jobs a crawler claims are leased to it for [`RedisOptions::lease`]; every step and a
+/// background task (every third of the lease) extend its lease. When a crawler dies, its lease
+/// runs out and the next claim by any crawler puts the jobs it held back at the front of their
+/// queues: the pages it was fetching are fetched again, once, by someone else — the only case
+/// where a page is fetched twice. When the server goes away, calls are retried on a fresh
+/// connection with backoff (30 s at most); every part of a step is idempotent (a completion of
+/// a job the crawler no longer holds is skipped, a link already seen is not queued again), so a
+/// step repeated after a lost reply changes nothing twice. The server must keep its data across
+/// a restart (`appendonly yes`) for a restart to lose nothing. Redis 6.2 or later.
 ///
 /// A crawler whose claim finds nothing while others have pages in flight asks again every
 /// 25 ms (their pages may add links); the crawl ends for every crawler when nothing is queued
@@ -163,6 +172,10 @@ struct Inner {
     renew: Script,
     /// The URLs this crawler holds leases on.
     leased: RefCell<HashSet<String>>,
+    /// URLs this crawler knows are in the seen-set (it queued or marked them): links to them
+    /// are not sent again. Most links of a crawl point to pages already seen, so this keeps
+    /// most of the seen-set's traffic off the wire.
+    known: RefCell<HashSet<String>>,
     /// The counts the last step returned.
     counters: Cell<Option<Counters>>,
     heartbeat: RefCell<Option<Task<()>>>,
@@ -246,6 +259,7 @@ impl RedisFrontier {
             step: Script::new(STEP),
             renew: Script::new(RENEW),
             leased: RefCell::new(HashSet::new()),
+            known: RefCell::new(HashSet::new()),
             counters: Cell::new(None),
             heartbeat: RefCell::new(None),
         });
@@ -318,8 +332,16 @@ impl RedisFrontier {
         self.inner.client.stats().round_trips
     }
 
-    async fn step(&self, step: Step) -> Result<StepReply, FrontierError> {
+    async fn step(&self, mut step: Step) -> Result<StepReply, FrontierError> {
         let inner = &*self.inner;
+        {
+            let known = inner.known.borrow();
+            let mut in_step = HashSet::new();
+            step.found.retain(|job| {
+                let url = job.url.as_str();
+                !known.contains(url) && in_step.insert(url.to_owned())
+            });
+        }
         // The jobs this crawler still holds once the step's completions are in.
         let own_in_flight = {
             let leased = inner.leased.borrow();
@@ -343,13 +365,28 @@ impl RedisFrontier {
             .arg(own_in_flight)
             .arg(step.completions.len());
         for completion in &step.completions {
-            call.push_arg(completion.job.url.as_str());
+            call.push_arg(encode_job(&completion.job));
             call.push_arg(if completion.succeeded { "1" } else { "0" });
         }
-        call.push_arg(step.found.len());
+        // The links by host, each host's in their order.
+        let mut hosts: Vec<(String, Vec<&Job>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for job in &step.found {
-            call.push_arg(job.url.as_str());
-            call.push_arg(encode_job(job));
+            let host = job.host_key();
+            let at = *index.entry(host.clone()).or_insert_with(|| {
+                hosts.push((host, Vec::new()));
+                hosts.len() - 1
+            });
+            hosts[at].1.push(job);
+        }
+        call.push_arg(hosts.len());
+        for (host, jobs) in &hosts {
+            call.push_arg(host.as_str());
+            call.push_arg(jobs.len());
+            for job in jobs {
+                call.push_arg(job.url.as_str());
+                call.push_arg(encode_job(job));
+            }
         }
         let reply = inner.client.eval(&call).await.map_err(redis_error)?;
         {
@@ -358,9 +395,10 @@ impl RedisFrontier {
                 leased.remove(completion.job.url.as_str());
             }
         }
+        self.remember(step.found.iter().map(|job| job.url.as_str()));
         let items = reply
             .into_array()
-            .filter(|items| items.len() >= 7 && items.len() % 2 == 1)
+            .filter(|items| items.len() >= 7)
             .ok_or_else(|| self.malformed("a step's reply"))?;
         let int = |i: usize| -> Result<i64, FrontierError> {
             items[i]
@@ -378,18 +416,28 @@ impl RedisFrontier {
         inner.counters.set(Some(counters));
         let added = count(0)? as usize;
         let wait = u64::try_from(int(1)?).ok().map(Duration::from_millis);
-        let mut jobs = Vec::with_capacity((items.len() - 7) / 2);
+        let mut jobs = Vec::with_capacity(items.len() - 7);
         let mut leased = inner.leased.borrow_mut();
-        for pair in items[7..].chunks_exact(2) {
-            let url = pair[0]
+        for item in &items[7..] {
+            let job = item
                 .as_str()
-                .ok_or_else(|| self.malformed("a claimed URL"))?;
-            leased.insert(url.to_owned());
-            let job = decode_job(url, pair[1].as_str().unwrap_or(""))
-                .ok_or_else(|| self.malformed(&format!("the job of {url}")))?;
+                .and_then(decode_job)
+                .ok_or_else(|| self.malformed("a claimed job"))?;
+            leased.insert(job.url.as_str().to_owned());
             jobs.push(job);
         }
         Ok(StepReply { added, wait, jobs })
+    }
+
+    /// Adds URLs now in the seen-set to what this crawler knows.
+    fn remember<'a>(&self, urls: impl Iterator<Item = &'a str>) {
+        let mut known = self.inner.known.borrow_mut();
+        for url in urls {
+            if known.len() >= KNOWN_MAX {
+                known.clear();
+            }
+            known.insert(url.to_owned());
+        }
     }
 
     fn malformed(&self, what: &str) -> FrontierError {
@@ -425,7 +473,7 @@ impl Frontier for RedisFrontier {
             .pipeline(&commands)
             .await
             .map_err(redis_error)?;
-        replies
+        let fresh = replies
             .iter()
             .map(|reply| {
                 reply
@@ -433,7 +481,9 @@ impl Frontier for RedisFrontier {
                     .map(|added| added == 1)
                     .ok_or_else(|| self.malformed("an SADD reply"))
             })
-            .collect()
+            .collect::<Result<Vec<bool>, _>>()?;
+        self.remember(urls.iter().map(Url::as_str));
+        Ok(fresh)
     }
 
     async fn claim(&self, max: usize, now: Instant) -> Result<Claim, FrontierError> {
@@ -507,15 +557,12 @@ async fn heartbeat(inner: Weak<Inner>, period: Duration) {
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        let mut call = inner
+        let call = inner
             .renew
             .call()
             .arg(inner.prefix.as_str())
             .arg(inner.worker.as_str())
             .arg(millis(inner.options.lease));
-        for url in inner.leased.borrow().iter() {
-            call.push_arg(url.as_str());
-        }
         let client = inner.client.clone();
         drop(inner);
         if let Err(err) = client.eval(&call).await {
@@ -733,29 +780,29 @@ fn worker_name() -> String {
     format!("{host}-{}-{:06x}", std::process::id(), nonce & 0xff_ffff)
 }
 
-/// A job as stored: `host<TAB>depth<TAB>parent` (a URL holds no tab).
+/// A job as stored, its entry: `host<TAB>depth<TAB>url<TAB>parent` (a URL holds no tab; the
+/// parent is empty for an input URL). The same job always makes the same entry, so a crawler
+/// names a job it completes by the entry it claimed.
 fn encode_job(job: &Job) -> String {
     format!(
-        "{}\t{}\t{}",
+        "{}\t{}\t{}\t{}",
         job.host_key(),
         job.depth,
+        job.url.as_str(),
         job.parent.as_ref().map_or("", Url::as_str)
     )
 }
 
-fn decode_job(url: &str, stored: &str) -> Option<Job> {
-    let mut parts = stored.splitn(3, '\t');
+fn decode_job(entry: &str) -> Option<Job> {
+    let mut parts = entry.splitn(4, '\t');
     let _host = parts.next()?;
     let depth = parts.next()?.parse().ok()?;
+    let url = Url::parse(parts.next()?).ok()?;
     let parent = match parts.next()? {
         "" => None,
         parent => Some(Url::parse(parent).ok()?),
     };
-    Some(Job {
-        url: Url::parse(url).ok()?,
-        depth,
-        parent,
-    })
+    Some(Job { url, depth, parent })
 }
 
 #[cfg(test)]
@@ -763,22 +810,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jobs_round_trip_through_their_stored_form() {
+    fn jobs_round_trip_through_their_entries() {
         let seed = Job::seed(Url::parse("http://h:8080/a").unwrap());
         let child = seed.child(Url::parse("http://h:8080/b?x=1").unwrap());
         for job in [seed, child] {
-            let stored = encode_job(&job);
-            assert!(stored.starts_with("h:8080\t"));
-            assert_eq!(decode_job(job.url.as_str(), &stored), Some(job));
+            let entry = encode_job(&job);
+            assert!(entry.starts_with("h:8080\t"));
+            assert_eq!(decode_job(&entry), Some(job));
         }
     }
 
     #[test]
-    fn malformed_stored_jobs_are_refused() {
-        for stored in ["", "h:80", "h:80\tx\t", "h:80\t1\tnot a url"] {
-            assert_eq!(decode_job("http://h/", stored), None, "{stored:?}");
+    fn malformed_entries_are_refused() {
+        for entry in [
+            "",
+            "h:80",
+            "h:80\tx\thttp://h/\t",
+            "h:80\t1\thttp://h/",
+            "h:80\t1\tnot a url\t",
+            "h:80\t1\thttp://h/\tnot a url",
+        ] {
+            assert_eq!(decode_job(entry), None, "{entry:?}");
         }
-        assert_eq!(decode_job("not a url", "h:80\t0\t"), None);
     }
 
     #[test]

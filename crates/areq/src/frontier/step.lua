@@ -1,20 +1,29 @@
 -- One step of a crawler against the shared frontier (RedisFrontier): complete finished jobs,
--- queue the new links found on them, hand leases that expired back to the queue, and claim up
--- to `max` ready jobs, atomically. Every part is idempotent under a retry: a completion whose
--- lease is no longer this worker's is skipped, a link already in the seen-set is not queued
--- again, so a call repeated after a lost reply changes nothing twice.
+-- queue the new links found on them, hand the jobs of crawlers whose lease ran out back to the
+-- queue, and claim up to `max` ready jobs, atomically. Every part is idempotent under a retry:
+-- a completion of a job this worker no longer holds is skipped, a link already in the seen-set
+-- is not queued again, so a call repeated after a lost reply changes nothing twice.
+--
+-- A job travels as one string, its entry: "host<TAB>depth<TAB>url<TAB>parent" (parent empty
+-- for an input URL). Entries wait in one list per host and, once claimed, sit in the claiming
+-- worker's held set; the worker's one lease (a score in `lease`) covers all of them and is
+-- renewed by every step and by its heartbeat.
+--
+-- Work is batched (one SMISMEMBER for a completed batch, one per host for the links found, one
+-- LPOP per host for the claims, ...): a step costs a few dozen commands however many pages and
+-- links it carries. Needs Redis 6.2 or later (SMISMEMBER, LPOP with a count).
 --
 -- ARGV: prefix, worker, per_host, delay_ms, lease_ms, max, poll_ms, own_in_flight,
---       n_done, (url, ok)*n_done, n_found, (url, job)*n_found
--- A job is "host<TAB>depth<TAB>parent".
--- Returns {added, wait_ms, queued, in_flight, done, failed, seen, url1, job1, url2, job2, ...};
+--       n_done, (entry, ok)*n_done,
+--       n_hosts, (host, n, (url, entry)*n)*n_hosts
+-- Returns {added, wait_ms, queued, in_flight, done, failed, seen, entry1, entry2, ...};
 -- wait_ms is -1 unless nothing was claimed although something may become claimable.
 
 local P = ARGV[1]
 local worker = ARGV[2]
 local per_host = tonumber(ARGV[3])
-local delay = tonumber(ARGV[4])
-local lease = tonumber(ARGV[5])
+local delay = tonumber(ARGV[4]) * 1000
+local lease = tonumber(ARGV[5]) * 1000
 local max = tonumber(ARGV[6])
 local poll = tonumber(ARGV[7])
 local own_in_flight = tonumber(ARGV[8])
@@ -23,19 +32,34 @@ local own_in_flight = tonumber(ARGV[8])
 -- `num` (Lua's default formatting would round them to 14 digits).
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-delay = delay * 1000
-lease = lease * 1000
 
 local function num(x)
   return string.format('%.0f', x)
 end
 
-local K_SEEN, K_JOB, K_HOSTS = P .. 'seen', P .. 'job', P .. 'hosts'
-local K_BUSY, K_NEXT, K_LEASE = P .. 'busy', P .. 'next', P .. 'lease'
-local K_OWNER, K_COUNT, K_WORKER = P .. 'owner', P .. 'count', P .. 'w:' .. worker
+local K_SEEN, K_HOSTS, K_BUSY, K_NEXT = P .. 'seen', P .. 'hosts', P .. 'busy', P .. 'next'
+local K_LEASE, K_COUNT, K_WORKER = P .. 'lease', P .. 'count', P .. 'w:' .. worker
+local K_HELD = P .. 'held:' .. worker
 
-local function host_of(job)
-  return string.match(job, '^([^\t]*)')
+local function host_of(entry)
+  return string.match(entry, '^([^\t]*)')
+end
+
+-- redis.call(cmd, key, items...) in chunks (Lua's unpack takes a few thousand values at most);
+-- the replies' arrays are joined.
+local CHUNK = 4000
+local function batched(cmd, key, items)
+  local replies = {}
+  local n = #items
+  for first = 1, n, CHUNK do
+    local reply = redis.call(cmd, key, unpack(items, first, math.min(first + CHUNK - 1, n)))
+    if type(reply) == 'table' then
+      for _, v in ipairs(reply) do
+        replies[#replies + 1] = v
+      end
+    end
+  end
+  return replies
 end
 
 -- Puts a host in the ready set (scored by when it may be claimed next) or takes it out, as its
@@ -58,36 +82,52 @@ local function schedule(host, at)
   redis.call('ZADD', K_HOSTS, 'NX', num(math.max(now, next_allowed)), host)
 end
 
+-- This worker is alive: its lease runs from now.
+redis.call('ZADD', K_LEASE, num(now + lease), worker)
+
+-- Hosts whose queue or in-flight count changed: rescheduled once, before claiming.
+local dirty = {}
 local i = 9
-local done, failed = 0, 0
-local n_done = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n_done do
-  local url, ok = ARGV[i], ARGV[i + 1]
+
+-- Completions.
+local done_entries, done_ok = {}, {}
+for _ = 1, tonumber(ARGV[i]) do
+  done_entries[#done_entries + 1] = ARGV[i + 1]
+  done_ok[#done_ok + 1] = ARGV[i + 2]
   i = i + 2
-  local job = redis.call('HGET', K_JOB, url)
-  if job then
-    local host = host_of(job)
-    local owner = redis.call('HGET', K_OWNER, url)
+end
+i = i + 1
+local done, failed = 0, 0
+if #done_entries > 0 then
+  local mine = batched('SMISMEMBER', K_HELD, done_entries)
+  local released, freed = {}, {}
+  local requeued = 0
+  for k, entry in ipairs(done_entries) do
+    local host = host_of(entry)
     local counted = false
-    if owner == worker then
-      redis.call('ZREM', K_LEASE, url)
-      redis.call('HDEL', K_OWNER, url)
-      redis.call('HINCRBY', K_BUSY, host, -1)
-      redis.call('HINCRBY', K_COUNT, 'in_flight', -1)
+    if mine[k] == 1 then
+      released[#released + 1] = entry
+      freed[host] = (freed[host] or 0) + 1
       counted = true
-    elseif not owner then
-      -- The lease expired and the job went back to the queue; nobody took it yet.
-      if redis.call('LREM', P .. 'q:' .. host, 1, url) == 1 then
-        redis.call('HINCRBY', K_COUNT, 'queued', -1)
-        counted = true
-      end
+    elseif redis.call('LREM', P .. 'q:' .. host, 1, entry) == 1 then
+      -- This worker's lease ran out and the job went back to the queue; nobody took it yet.
+      requeued = requeued + 1
+      counted = true
     end
     if counted then
-      redis.call('HDEL', K_JOB, url)
-      schedule(host, nil)
-      if ok == '1' then done = done + 1 else failed = failed + 1 end
+      dirty[host] = true
+      if done_ok[k] == '1' then done = done + 1 else failed = failed + 1 end
     end
+  end
+  if #released > 0 then
+    batched('SREM', K_HELD, released)
+    redis.call('HINCRBY', K_COUNT, 'in_flight', -#released)
+  end
+  for host, n in pairs(freed) do
+    redis.call('HINCRBY', K_BUSY, host, -n)
+  end
+  if requeued > 0 then
+    redis.call('HINCRBY', K_COUNT, 'queued', -requeued)
   end
 end
 if done > 0 then
@@ -99,75 +139,131 @@ if failed > 0 then
   redis.call('HINCRBY', K_WORKER, 'failed', failed)
 end
 
+-- Links found, by host: the ones not in the seen-set join it and their host's queue.
 local added = 0
-local n_found = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n_found do
-  local url, job = ARGV[i], ARGV[i + 1]
+for _ = 1, tonumber(ARGV[i]) do
+  local host, n = ARGV[i + 1], tonumber(ARGV[i + 2])
   i = i + 2
-  if redis.call('SADD', K_SEEN, url) == 1 then
-    local host = host_of(job)
-    redis.call('HSET', K_JOB, url, job)
-    redis.call('RPUSH', P .. 'q:' .. host, url)
-    added = added + 1
-    schedule(host, nil)
+  local urls, entries, in_batch = {}, {}, {}
+  for _ = 1, n do
+    local url = ARGV[i + 1]
+    if not in_batch[url] then
+      in_batch[url] = true
+      urls[#urls + 1] = url
+      entries[#entries + 1] = ARGV[i + 2]
+    end
+    i = i + 2
+  end
+  local member = batched('SMISMEMBER', K_SEEN, urls)
+  local fresh_urls, fresh_entries = {}, {}
+  for k, url in ipairs(urls) do
+    if member[k] == 0 then
+      fresh_urls[#fresh_urls + 1] = url
+      fresh_entries[#fresh_entries + 1] = entries[k]
+    end
+  end
+  if #fresh_urls > 0 then
+    batched('SADD', K_SEEN, fresh_urls)
+    batched('RPUSH', P .. 'q:' .. host, fresh_entries)
+    added = added + #fresh_urls
+    dirty[host] = true
   end
 end
 if added > 0 then
   redis.call('HINCRBY', K_COUNT, 'queued', added)
 end
 
+for host in pairs(dirty) do
+  schedule(host, nil)
+end
+
 local out = {}
 local taken = 0
 if max > 0 then
-  -- Leases that ran out: their crawler died or stalled. Back to the front of their queue.
-  local expired = redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', num(now), 'LIMIT', 0, 1000)
-  -- Pushed to the front in reverse, so they keep their order there.
-  for e = #expired, 1, -1 do
-    local url = expired[e]
-    redis.call('ZREM', K_LEASE, url)
-    redis.call('HDEL', K_OWNER, url)
-    local job = redis.call('HGET', K_JOB, url)
-    if job then
-      local host = host_of(job)
-      redis.call('LPUSH', P .. 'q:' .. host, url)
-      redis.call('HINCRBY', K_BUSY, host, -1)
-      redis.call('HINCRBY', K_COUNT, 'in_flight', -1)
-      redis.call('HINCRBY', K_COUNT, 'queued', 1)
+  -- Workers whose lease ran out died or stalled: their jobs go back to the front of their
+  -- queues (in a stable order).
+  local dead = redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', num(now), 'LIMIT', 0, 100)
+  for _, w in ipairs(dead) do
+    local held = redis.call('SMEMBERS', P .. 'held:' .. w)
+    table.sort(held)
+    local back = {}
+    for e = #held, 1, -1 do
+      local host = host_of(held[e])
+      redis.call('LPUSH', P .. 'q:' .. host, held[e])
+      back[host] = (back[host] or 0) + 1
+    end
+    for host, n in pairs(back) do
+      redis.call('HINCRBY', K_BUSY, host, -n)
       schedule(host, nil)
     end
+    if #held > 0 then
+      redis.call('HINCRBY', K_COUNT, 'in_flight', -#held)
+      redis.call('HINCRBY', K_COUNT, 'queued', #held)
+    end
+    redis.call('DEL', P .. 'held:' .. w)
+    redis.call('ZREM', K_LEASE, w)
   end
 
-  -- Round robin over the ready hosts: one job from each per pass.
+  -- Round robin over the ready hosts: one job from each per pass, as far as each host's queue,
+  -- in-flight limit and delay (one job per claim) allow.
   local ready = redis.call('ZRANGEBYSCORE', K_HOSTS, '-inf', num(now), 'LIMIT', 0, max)
-  local active = ready
-  local got = {}
-  while taken < max and #active > 0 do
-    local still = {}
-    for _, host in ipairs(active) do
+  local room = {}
+  local busy = (per_host > 0 and #ready > 0) and batched('HMGET', K_BUSY, ready) or {}
+  for k, host in ipairs(ready) do
+    local r = redis.call('LLEN', P .. 'q:' .. host)
+    if delay > 0 then
+      r = math.min(r, 1)
+    end
+    if per_host > 0 then
+      r = math.min(r, per_host - tonumber(busy[k] or '0'))
+    end
+    room[k] = math.max(r, 0)
+  end
+  local share = {}
+  local more = true
+  while taken < max and more do
+    more = false
+    for k = 1, #ready do
       if taken >= max then break end
-      local url = redis.call('LPOP', P .. 'q:' .. host)
-      if url then
-        local busy = redis.call('HINCRBY', K_BUSY, host, 1)
-        redis.call('ZADD', K_LEASE, num(now + lease), url)
-        redis.call('HSET', K_OWNER, url, worker)
-        out[#out + 1] = url
-        out[#out + 1] = redis.call('HGET', K_JOB, url) or ''
+      if (share[k] or 0) < room[k] then
+        share[k] = (share[k] or 0) + 1
         taken = taken + 1
-        got[host] = true
-        if delay == 0 and (per_host == 0 or busy < per_host) then
-          still[#still + 1] = host
-        end
-      else
-        redis.call('ZREM', K_HOSTS, host)
+        more = true
       end
     end
-    active = still
+  end
+  local lists = {}
+  local rounds = 0
+  for k, host in ipairs(ready) do
+    local n = share[k] or 0
+    if n > 0 then
+      lists[k] = redis.call('LPOP', P .. 'q:' .. host, n) or {}
+      rounds = math.max(rounds, n)
+    else
+      lists[k] = {}
+    end
+  end
+  -- Interleaved, as the round robin handed them out.
+  for r = 1, rounds do
+    for k = 1, #ready do
+      local entry = lists[k][r]
+      if entry then
+        out[#out + 1] = entry
+      end
+    end
+  end
+  taken = #out
+  if taken > 0 then
+    batched('SADD', K_HELD, out)
+    redis.call('HINCRBY', K_COUNT, 'queued', -taken)
+    redis.call('HINCRBY', K_COUNT, 'in_flight', taken)
   end
   local turn = 0
-  for _, host in ipairs(ready) do
-    if got[host] then
+  for k, host in ipairs(ready) do
+    local n = #lists[k]
+    if n > 0 then
       turn = turn + 1
+      redis.call('HINCRBY', K_BUSY, host, n)
       if delay > 0 then
         redis.call('HSET', K_NEXT, host, num(now + delay))
         schedule(host, now + delay)
@@ -175,11 +271,9 @@ if max > 0 then
         -- Behind every host that was waiting: its turn comes again after theirs.
         schedule(host, now + turn)
       end
+    elseif room[k] == 0 then
+      schedule(host, nil)
     end
-  end
-  if taken > 0 then
-    redis.call('HINCRBY', K_COUNT, 'queued', -taken)
-    redis.call('HINCRBY', K_COUNT, 'in_flight', taken)
   end
 end
 redis.call('HSET', K_WORKER, 'last', num(now))

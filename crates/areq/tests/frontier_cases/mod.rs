@@ -152,3 +152,27 @@ pub async fn finish_queues_links_and_completes<F: Frontier>(
     assert_eq!(next.jobs[0].depth, 1);
     assert_eq!(next.jobs[0].parent.as_ref().unwrap().as_str(), "http://a/1");
 }
+
+pub async fn round_robin_takes_turns_within_one_claim<F: Frontier>(
+    make: impl AsyncFn(FrontierConfig) -> F,
+) {
+    let frontier = make(FrontierConfig::default()).await;
+    frontier
+        .push(jobs(&[
+            "http://a/1",
+            "http://a/2",
+            "http://a/3",
+            "http://b/1",
+        ]))
+        .await
+        .unwrap();
+    let claim = frontier.claim(3, Instant::now()).await.unwrap();
+    assert_eq!(
+        urls(&claim.jobs),
+        ["http://a/1", "http://b/1", "http://a/2"]
+    );
+    let rest = frontier.claim(3, Instant::now()).await.unwrap();
+    assert_eq!(urls(&rest.jobs), ["http://a/3"]);
+    let c = frontier.counters().await.unwrap();
+    assert_eq!((c.queued, c.in_flight), (0, 4));
+}
