@@ -18,7 +18,7 @@
 //! otherwise.
 //!
 //! Target (issue 9): `redis-1` at least 0.85× `memory`'s pages/s (the Redis backend costs
-//! ≤ 15 %). The Redis rows are skipped, saying so, while `areq --help` has no `--redis`.
+//! ≤ 15 %), with its Redis traffic batched (round trips per page well under one).
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};

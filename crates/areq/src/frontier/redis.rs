@@ -368,24 +368,31 @@ impl RedisFrontier {
             call.push_arg(encode_job(&completion.job));
             call.push_arg(if completion.succeeded { "1" } else { "0" });
         }
-        // The links by host, each host's in their order.
-        let mut hosts: Vec<(String, Vec<&Job>)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        // The links by host and page (the same depth and parent), in their order; the URLs
+        // were de-duplicated above, so none is twice in a group.
+        let mut groups: Vec<(String, &Job, Vec<&str>)> = Vec::new();
+        let mut index: HashMap<(String, u32, Option<&str>), usize> = HashMap::new();
         for job in &step.found {
             let host = job.host_key();
-            let at = *index.entry(host.clone()).or_insert_with(|| {
-                hosts.push((host, Vec::new()));
-                hosts.len() - 1
+            let key = (
+                host.clone(),
+                job.depth,
+                job.parent.as_ref().map(Url::as_str),
+            );
+            let at = *index.entry(key).or_insert_with(|| {
+                groups.push((host, job, Vec::new()));
+                groups.len() - 1
             });
-            hosts[at].1.push(job);
+            groups[at].2.push(job.url.as_str());
         }
-        call.push_arg(hosts.len());
-        for (host, jobs) in &hosts {
+        call.push_arg(groups.len());
+        for (host, first, urls) in &groups {
             call.push_arg(host.as_str());
-            call.push_arg(jobs.len());
-            for job in jobs {
-                call.push_arg(job.url.as_str());
-                call.push_arg(encode_job(job));
+            call.push_arg(first.depth);
+            call.push_arg(first.parent.as_ref().map_or("", Url::as_str));
+            call.push_arg(urls.len());
+            for url in urls {
+                call.push_arg(*url);
             }
         }
         let reply = inner.client.eval(&call).await.map_err(redis_error)?;

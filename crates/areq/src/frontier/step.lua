@@ -15,7 +15,8 @@
 --
 -- ARGV: prefix, worker, per_host, delay_ms, lease_ms, max, poll_ms, own_in_flight,
 --       n_done, (entry, ok)*n_done,
---       n_hosts, (host, n, (url, entry)*n)*n_hosts
+--       n_groups, (host, depth, parent, n, url*n)*n_groups   (links found: one group per
+--       host and page, whose entries are host, depth, url, parent)
 -- Returns {added, wait_ms, queued, in_flight, done, failed, seen, entry1, entry2, ...};
 -- wait_ms is -1 unless nothing was claimed although something may become claimable.
 
@@ -139,27 +140,23 @@ if failed > 0 then
   redis.call('HINCRBY', K_WORKER, 'failed', failed)
 end
 
--- Links found, by host: the ones not in the seen-set join it and their host's queue.
+-- Links found, by host and page: the ones not in the seen-set join it and their host's queue.
 local added = 0
 for _ = 1, tonumber(ARGV[i]) do
-  local host, n = ARGV[i + 1], tonumber(ARGV[i + 2])
-  i = i + 2
-  local urls, entries, in_batch = {}, {}, {}
-  for _ = 1, n do
-    local url = ARGV[i + 1]
-    if not in_batch[url] then
-      in_batch[url] = true
-      urls[#urls + 1] = url
-      entries[#entries + 1] = ARGV[i + 2]
-    end
-    i = i + 2
+  local host, n = ARGV[i + 1], tonumber(ARGV[i + 4])
+  local before, after = host .. '\t' .. ARGV[i + 2] .. '\t', '\t' .. ARGV[i + 3]
+  i = i + 4
+  local urls = {}
+  for k = 1, n do
+    urls[k] = ARGV[i + k]
   end
+  i = i + n
   local member = batched('SMISMEMBER', K_SEEN, urls)
   local fresh_urls, fresh_entries = {}, {}
   for k, url in ipairs(urls) do
     if member[k] == 0 then
       fresh_urls[#fresh_urls + 1] = url
-      fresh_entries[#fresh_entries + 1] = entries[k]
+      fresh_entries[#fresh_entries + 1] = before .. url .. after
     end
   end
   if #fresh_urls > 0 then
