@@ -146,7 +146,7 @@ pub struct Cli {
     pub state: Option<PathBuf>,
 
     /// Share the crawl through this Redis server with every areq given the same URL and
-    /// --crawl-id, on any machine (redis://[:PASSWORD@]HOST[:PORT][/DB]). `-o redis` writes the
+    /// --crawl-id, on any machine (`redis://[:PASSWORD@]HOST[:PORT][/DB]`). `-o redis` writes the
     /// output lines to the crawl's Redis stream instead of a file.
     #[arg(long, value_name = "URL", conflicts_with_all = ["state", "resume"])]
     pub redis: Option<String>,

@@ -10,18 +10,20 @@
 //!    nothing is fetched twice and a loop is caught), and queues the outcome;
 //! 2. it takes the outcomes in batches: hands each page's lines to the [`OutputWriter`],
 //!    records the graph, and hands the frontier all the new in-scope links of the batch with the
-//!    batch's completions in one call ([`Frontier::finish`]);
+//!    batch's completions and the next claim in one call ([`Frontier::finish_and_claim`]);
 //! 3. it waits for the next outcome, the end of a host's politeness delay, or Ctrl+C.
 //!
 //! Ctrl+C (when [`Config::handle_ctrl_c`]) stops claiming, cancels the pages in flight (they
 //! were not written, so `--resume` fetches them again), and then finishes as a normal end does:
 //! the output is flushed and closed, the graph written, the summary returned with
 //! [`Summary::interrupted`] set. With [`Config::state`] (`--state DIR`, the
-//! [`DiskFrontier`]), Ctrl+C lets the pages in flight finish and records them, so the next run
-//! fetches nothing twice; a second Ctrl+C cancels them as above.
+//! [`DiskFrontier`]) or [`Config::redis`] (`--redis URL`, the [`RedisFrontier`] shared with
+//! other crawlers), Ctrl+C lets the pages in flight finish and records them, so neither the next
+//! run nor another crawler fetches them again; a second Ctrl+C cancels them as above.
 //!
-//! With `--state`, each batch's output lines are flushed before its completions are committed
-//! with the output's length, and redirect targets are queued as jobs of their own (in the same
+//! With `--state` or `--redis`, each batch's output lines are flushed before its completions
+//! are recorded, so a page recorded as done never loses its lines. With `--state` the output's
+//! length is recorded too, and redirect targets are queued as jobs of their own (in the same
 //! commit) instead of being fetched on the spot: see [`DiskFrontier`] for why a crawl killed at
 //! any point then resumes with every output line exactly once.
 //!

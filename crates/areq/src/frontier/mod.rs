@@ -21,6 +21,10 @@
 //! in-memory one, [`MemoryFrontier`], never waits. [`DiskFrontier`] keeps the same state in a
 //! directory (`areq --state DIR`) so that a stopped or killed crawl continues where it was;
 //! [`Frontier::finish`] lets such a backend record a batch's links and completions together.
+//! [`RedisFrontier`] keeps it in a Redis server (`areq --redis URL --crawl-id NAME`, the
+//! seed's aioredis idea, shaped like scrapy-redis), where any number of areq processes on any
+//! machines share one crawl; [`Frontier::finish_and_claim`] lets it answer a whole turn of the
+//! crawl — completions, links, claims — in one round trip.
 //!
 //! # Examples
 //!
