@@ -2,8 +2,9 @@
 //! test starts on 127.0.0.1: the behaviour every backend shares, leases that run out, steps
 //! retried after a lost reply, a server restart; then the `areq` binary, three processes
 //! crawling the demo site together (the union of their outputs is the single-process crawl and
-//! the site counts no page twice), one of them killed with SIGKILL, redis-server restarted
-//! mid-crawl, `--output redis`, and `areq stats`.
+//! the site counts no page twice), one of them killed with SIGKILL, one stopped with SIGINT and
+//! another finishing its crawl, redis-server restarted mid-crawl, `--output redis`, and
+//! `areq stats`.
 //!
 //! Without redis-server installed these tests say so and pass, except under CI (`CI` set),
 //! where they fail: `.ci/run` installs it.
@@ -610,4 +611,70 @@ fn bad_redis_options_are_refused() {
     config.output_to_redis = true;
     let err = tulip::run(areq::crawl(&config)).unwrap_err();
     assert!(err.to_string().contains("--redis"), "{err}");
+}
+
+/// Ctrl+C with a shared frontier lets the pages in flight finish and records them: the crawler
+/// leaves nothing leased, and another crawler finishes the crawl fetching nothing twice.
+#[test]
+fn sigint_hands_the_pages_in_flight_back_finished() {
+    let Some(server) = redis() else { return };
+    let dir = TempDir::new("redis-int");
+    let site = site();
+    let urls_file = dir.path("urls.txt");
+    let url = server.url();
+    let (first, second) = (dir.path("first.tsv"), dir.path("second.tsv"));
+    let (counts, expected) = tulip::run(async {
+        let demo = serve(site.clone(), "127.0.0.1:0").await.unwrap();
+        let base = demo.base_url().clone();
+        std::fs::write(&urls_file, format!("{base}\n")).unwrap();
+        let mut child = areq(&urls_file, &first, &url, "int").spawn().unwrap();
+        let give_up = std::time::Instant::now() + Duration::from_secs(60);
+        while demo.requests().values().sum::<u32>() < 120 {
+            assert!(std::time::Instant::now() < give_up, "no progress");
+            assert!(child.try_wait().unwrap().is_none(), "ended too soon");
+            tulip::time::sleep(Duration::from_millis(5)).await;
+        }
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            tulip::time::sleep(Duration::from_millis(5)).await;
+        };
+        let stderr = stderr_of(&mut child);
+        assert_eq!(status.code(), Some(130), "stderr:\n{stderr}");
+        let client = tulip_redis::Client::open(&url).await.unwrap();
+        let stats = crawl_stats(&client, &RedisOptions::new(url.clone(), "int"))
+            .await
+            .unwrap();
+        assert_eq!(stats.counters.in_flight, 0, "{stats}");
+        assert!(stats.counters.queued > 0, "the crawl was not over: {stats}");
+
+        let mut again = areq(&urls_file, &second, &url, "int").spawn().unwrap();
+        let status = loop {
+            if let Some(status) = again.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < give_up,
+                "the second crawler hangs"
+            );
+            tulip::time::sleep(Duration::from_millis(5)).await;
+        };
+        let stderr = stderr_of(&mut again);
+        assert_eq!(status.code(), Some(0), "stderr:\n{stderr}");
+        let counts = demo.requests();
+        demo.shutdown().await;
+        (counts, site.expected_crawl(&base, false))
+    });
+    let mut lines = read_tsv(&first);
+    lines.extend(read_tsv(&second));
+    assert_eq!(
+        line_set(lines),
+        line_set(expected.lines.iter().cloned().collect())
+    );
+    assert_eq!(fetched(&counts), expected.fetched);
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "fetched more than once: {twice:?}");
 }
