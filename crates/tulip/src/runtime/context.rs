@@ -1,20 +1,49 @@
 //! Which loop, if any, runs on this thread: a scoped thread-local set while the loop turns.
 
+use std::cell::Cell;
+use std::ptr;
 use std::sync::Arc;
 
 use super::core::Core;
 use super::shared::Shared;
 use crate::task::raw::{Runnable, TaskMeta};
 
-scoped_tls::scoped_thread_local!(static CORE: Core);
+// A scoped thread-local by hand (what the `scoped-tls` crate does), because every wake, poll
+// and spawn asks for it: a `const`-initialised `Cell` is one load from the thread's block,
+// where the crate's lazily initialised key costs two checked accesses per question. Measured
+// with callgrind on ping_pong: 1 % fewer instructions per round trip with the loop-local
+// one-shot, 4 % with the thread-safe one (whose wakes ask twice).
+thread_local! {
+    static CORE: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+
+/// Puts the previous loop back when `enter`'s closure returns or unwinds.
+struct Restore(*const Core);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        CORE.with(|current| current.set(self.0));
+    }
+}
 
 /// Runs `f` with `core` as this thread's loop.
 pub(crate) fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
-    CORE.set(core, f)
+    let _restore = Restore(CORE.with(|current| current.replace(core)));
+    f()
+}
+
+/// This thread's loop, if one is entered.
+fn with_current<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    let current = CORE.with(Cell::get);
+    // SAFETY: the pointer is null or was set by `enter` from a `&Core` that outlives the
+    // closure `enter` runs; `enter` puts the previous value back when that closure returns or
+    // unwinds, so a non-null pointer read here is the loop of a call to `enter` still running
+    // on this thread, alive for all of `f`.
+    f(unsafe { current.as_ref() })
 }
 
 pub(crate) fn is_set() -> bool {
-    CORE.is_set()
+    !CORE.with(Cell::get).is_null()
 }
 
 /// Runs `f` on this thread's loop.
@@ -24,36 +53,32 @@ pub(crate) fn is_set() -> bool {
 /// Outside a tulip runtime, with a message saying so.
 #[track_caller]
 pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> R {
-    if !CORE.is_set() {
-        panic!(
+    with_current(|core| match core {
+        Some(core) => f(core),
+        None => panic!(
             "this must be called from inside a tulip runtime (tulip::run, Runtime::block_on or a task)"
-        );
-    }
-    CORE.with(f)
+        ),
+    })
 }
 
 pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    if CORE.is_set() {
-        Some(CORE.with(f))
-    } else {
-        None
-    }
+    with_current(|core| core.map(f))
 }
 
 /// This thread's loop, if it is the loop behind `shared`.
 pub(crate) fn with_loop_of<R>(shared: &Arc<Shared>, f: impl FnOnce(&Core) -> R) -> Option<R> {
-    if !CORE.is_set() {
-        return None;
-    }
-    CORE.with(|core| Arc::ptr_eq(&core.shared, shared).then(|| f(core)))
+    with_current(|core| match core {
+        Some(core) if Arc::ptr_eq(&core.shared, shared) => Some(f(core)),
+        _ => None,
+    })
 }
 
 /// This thread's loop, if it is the loop with this id.
 pub(crate) fn with_loop_id<R>(loop_id: u32, f: impl FnOnce(&Core) -> R) -> Option<R> {
-    if !CORE.is_set() {
-        return None;
-    }
-    CORE.with(|core| (core.shared.id == loop_id).then(|| f(core)))
+    with_current(|core| match core {
+        Some(core) if core.shared.id == loop_id => Some(f(core)),
+        _ => None,
+    })
 }
 
 /// This thread runs the loop behind `shared`.
@@ -64,16 +89,12 @@ pub(crate) fn is_on_loop(shared: &Arc<Shared>) -> bool {
 /// Pushes a woken task onto its loop's ready queue if this thread runs that loop; otherwise
 /// hands it back.
 pub(crate) fn push_if_on_loop(runnable: Runnable) -> Option<Runnable> {
-    if !CORE.is_set() {
-        return Some(runnable);
-    }
-    CORE.with(|core| {
-        if Arc::ptr_eq(&core.shared, &runnable.metadata().shared) {
+    with_current(|core| match core {
+        Some(core) if Arc::ptr_eq(&core.shared, &runnable.metadata().shared) => {
             core.push_ready(runnable);
             None
-        } else {
-            Some(runnable)
         }
+        _ => Some(runnable),
     })
 }
 

@@ -113,9 +113,15 @@ impl<T> std::ops::IndexMut<usize> for ChunkedVec<T> {
 
 /// A FIFO queue in chunks: the loop's ready queue. In steady state it is one ring buffer that
 /// never reallocates; a burst (a million tasks spawned at once) adds chunks instead of copying.
+///
+/// The chunk at the front is a field of its own, so the common case — a queue shorter than a
+/// chunk, pushed and popped once per wake — touches one ring buffer, not a ring of rings.
 #[derive(Debug)]
 pub(crate) struct ChunkedQueue<T> {
-    chunks: VecDeque<VecDeque<T>>,
+    /// The oldest items. Empty only when the whole queue is.
+    head: VecDeque<T>,
+    /// The chunks after `head`, oldest first; the last one is being filled.
+    rest: VecDeque<VecDeque<T>>,
     len: usize,
     /// An emptied chunk kept for the next growth.
     spare: Option<VecDeque<T>>,
@@ -124,7 +130,8 @@ pub(crate) struct ChunkedQueue<T> {
 impl<T> Default for ChunkedQueue<T> {
     fn default() -> Self {
         ChunkedQueue {
-            chunks: VecDeque::new(),
+            head: VecDeque::new(),
+            rest: VecDeque::new(),
             len: 0,
             spare: None,
         }
@@ -141,41 +148,55 @@ impl<T> ChunkedQueue<T> {
         self.len == 0
     }
 
+    fn new_chunk(&mut self) -> VecDeque<T> {
+        self.spare
+            .take()
+            .unwrap_or_else(|| VecDeque::with_capacity(CHUNK))
+    }
+
     pub(crate) fn push_back(&mut self, value: T) {
-        match self.chunks.back_mut() {
+        self.len += 1;
+        if self.rest.is_empty() && self.head.len() < CHUNK {
+            if self.head.capacity() == 0 {
+                self.head = self.new_chunk();
+            }
+            self.head.push_back(value);
+            return;
+        }
+        match self.rest.back_mut() {
             Some(last) if last.len() < CHUNK => last.push_back(value),
             _ => {
-                let mut chunk = self
-                    .spare
-                    .take()
-                    .unwrap_or_else(|| VecDeque::with_capacity(CHUNK));
+                let mut chunk = self.new_chunk();
                 chunk.push_back(value);
-                self.chunks.push_back(chunk);
+                self.rest.push_back(chunk);
             }
         }
-        self.len += 1;
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<T> {
-        let first = self.chunks.front_mut()?;
-        let value = first.pop_front()?;
+        let value = self.head.pop_front()?;
         self.len -= 1;
-        if first.is_empty() && self.chunks.len() > 1 {
-            self.spare = self.chunks.pop_front();
+        if self.head.is_empty()
+            && let Some(next) = self.rest.pop_front()
+        {
+            self.spare = Some(std::mem::replace(&mut self.head, next));
         }
         Some(value)
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
-        self.chunks.iter().flatten()
+        self.head.iter().chain(self.rest.iter().flatten())
     }
 
     pub(crate) fn front(&self) -> Option<&T> {
-        self.chunks.front()?.front()
+        self.head.front()
     }
 
     pub(crate) fn back(&self) -> Option<&T> {
-        self.chunks.back()?.back()
+        match self.rest.back() {
+            Some(last) => last.back(),
+            None => self.head.back(),
+        }
     }
 
     /// Keeps only the items `keep` accepts, in their order.
@@ -190,7 +211,8 @@ impl<T> ChunkedQueue<T> {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.chunks.clear();
+        self.head.clear();
+        self.rest.clear();
         self.len = 0;
     }
 }
@@ -437,6 +459,39 @@ mod tests {
         }
         assert!(queue.is_empty());
         assert_eq!(next_out, 5 * CHUNK);
+    }
+
+    #[test]
+    fn chunked_queue_behaves_as_a_vec_deque() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut ours = ChunkedQueue::default();
+        let mut model = VecDeque::new();
+        for round in 0..(12 * CHUNK as u64) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Runs of pushes and of pops, long enough to cross chunk boundaries both ways.
+            match (round / (CHUNK as u64 / 2)) % 3 {
+                0 | 1 if rng % 4 != 0 => {
+                    ours.push_back(round);
+                    model.push_back(round);
+                }
+                _ => assert_eq!(ours.pop_front(), model.pop_front(), "round {round}"),
+            }
+            assert_eq!(ours.len(), model.len());
+            assert_eq!(ours.front(), model.front());
+            assert_eq!(ours.back(), model.back());
+            if round % 997 == 0 {
+                ours.retain(|x| x % 5 != 0);
+                model.retain(|x| x % 5 != 0);
+                assert!(ours.iter().eq(model.iter()));
+            }
+        }
+        assert!(ours.iter().eq(model.iter()));
+        ours.clear();
+        assert!(ours.is_empty() && ours.pop_front().is_none() && ours.back().is_none());
+        ours.push_back(1);
+        assert_eq!((ours.front(), ours.back()), (Some(&1), Some(&1)));
     }
 
     #[test]
