@@ -306,20 +306,25 @@ async fn write_loop(mut file: File, mut len: u64, queue: Queue<Message>) -> io::
                 tracing::info!("Wrote results for source URL: {}", block.source);
             }
             Message::Flush(promise) => {
-                let result = file.flush().await.map(|()| len);
-                let failed = result
-                    .as_ref()
-                    .err()
-                    .map(|e| io::Error::new(e.kind(), e.to_string()));
-                let _ = promise.set_result(result);
-                if let Some(e) = failed {
-                    return Err(e);
-                }
+                answer_flush(promise, file.flush().await.map(|()| len))?;
             }
         }
     }
     file.close().await?;
     Ok(lines)
+}
+
+/// Hands a flush's outcome to whoever asked; a failure also ends the writer task.
+fn answer_flush(
+    promise: local_oneshot::Promise<io::Result<u64>>,
+    result: io::Result<u64>,
+) -> io::Result<()> {
+    let failed = result
+        .as_ref()
+        .err()
+        .map(|e| io::Error::new(e.kind(), e.to_string()));
+    let _ = promise.set_result(result);
+    failed.map_or(Ok(()), Err)
 }
 
 /// Lines sent in one pipeline at most.
@@ -379,15 +384,7 @@ async fn stream_loop(
                 }
             }
             Message::Flush(promise) => {
-                let result = send(&mut pending).await.map(|()| lines);
-                let failed = result
-                    .as_ref()
-                    .err()
-                    .map(|e| io::Error::new(e.kind(), e.to_string()));
-                let _ = promise.set_result(result);
-                if let Some(e) = failed {
-                    return Err(e);
-                }
+                answer_flush(promise, send(&mut pending).await.map(|()| lines))?;
             }
         }
     }

@@ -469,8 +469,18 @@ fn read_stream(server: &RedisServer, crawl: &str) -> BTreeSet<(String, String)> 
     lines
 }
 
-fn fetched(counts: &BTreeMap<String, u32>) -> BTreeSet<String> {
-    counts.keys().cloned().collect()
+impl SharedCrawl {
+    /// The crawlers' outputs together hold the expected lines, and every expected page was
+    /// requested. Returns the pages requested more than once.
+    fn assert_complete(&self) -> Vec<(&String, &u32)> {
+        assert_eq!(
+            self.lines,
+            line_set(self.expected.lines.iter().cloned().collect())
+        );
+        let fetched: BTreeSet<String> = self.counts.keys().cloned().collect();
+        assert_eq!(fetched, self.expected.fetched, "pages missed");
+        self.counts.iter().filter(|(_, n)| **n > 1).collect()
+    }
 }
 
 #[test]
@@ -478,12 +488,7 @@ fn three_crawlers_share_one_crawl_and_fetch_nothing_twice() {
     let Some(crawl) = shared_crawl("redis-three", 3, Event::Nothing, false) else {
         return;
     };
-    assert_eq!(
-        crawl.lines,
-        line_set(crawl.expected.lines.iter().cloned().collect())
-    );
-    assert_eq!(fetched(&crawl.counts), crawl.expected.fetched);
-    let twice: Vec<_> = crawl.counts.iter().filter(|(_, n)| **n != 1).collect();
+    let twice = crawl.assert_complete();
     assert!(twice.is_empty(), "fetched more than once: {twice:?}");
     // Each crawler reports its round trips.
     assert_eq!(crawl.stderr.len(), 3);
@@ -497,16 +502,7 @@ fn a_killed_crawler_leaves_its_pages_to_the_others() {
     let Some(crawl) = shared_crawl("redis-kill", 3, Event::KillOne, false) else {
         return;
     };
-    assert_eq!(
-        crawl.lines,
-        line_set(crawl.expected.lines.iter().cloned().collect())
-    );
-    assert_eq!(
-        fetched(&crawl.counts),
-        crawl.expected.fetched,
-        "pages missed"
-    );
-    let twice: Vec<_> = crawl.counts.iter().filter(|(_, n)| **n > 1).collect();
+    let twice = crawl.assert_complete();
     assert!(
         crawl.counts.values().all(|n| *n <= 2),
         "fetched more than twice: {twice:?}"
@@ -522,16 +518,7 @@ fn a_redis_restart_mid_crawl_loses_nothing() {
     let Some(crawl) = shared_crawl("redis-restart", 2, Event::RestartRedis, false) else {
         return;
     };
-    assert_eq!(
-        crawl.lines,
-        line_set(crawl.expected.lines.iter().cloned().collect())
-    );
-    assert_eq!(
-        fetched(&crawl.counts),
-        crawl.expected.fetched,
-        "pages missed"
-    );
-    let twice: Vec<_> = crawl.counts.iter().filter(|(_, n)| **n > 1).collect();
+    let twice = crawl.assert_complete();
     assert!(
         twice.len() <= 2 * LIMIT,
         "more pages fetched twice than were in flight: {twice:?}"
@@ -543,11 +530,8 @@ fn output_redis_writes_every_line_once_to_the_stream() {
     let Some(crawl) = shared_crawl("redis-stream", 2, Event::Nothing, true) else {
         return;
     };
-    assert_eq!(
-        crawl.lines,
-        line_set(crawl.expected.lines.iter().cloned().collect())
-    );
-    assert!(crawl.counts.values().all(|n| *n == 1));
+    let twice = crawl.assert_complete();
+    assert!(twice.is_empty(), "fetched more than once: {twice:?}");
 }
 
 #[test]
@@ -674,7 +658,8 @@ fn sigint_hands_the_pages_in_flight_back_finished() {
         line_set(lines),
         line_set(expected.lines.iter().cloned().collect())
     );
-    assert_eq!(fetched(&counts), expected.fetched);
+    let fetched: BTreeSet<String> = counts.keys().cloned().collect();
+    assert_eq!(fetched, expected.fetched);
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "fetched more than once: {twice:?}");
 }
