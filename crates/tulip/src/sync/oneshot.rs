@@ -25,10 +25,12 @@
 //! ```
 
 use std::any::Any;
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -44,14 +46,11 @@ use std::task::{Context, Poll, Waker};
 /// ```
 pub fn channel<T>() -> (Promise<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
-        state: Mutex::new(State {
-            value: None,
-            waker: None,
-            closed: false,
-            resolved: false,
-            promises: 1,
-            callbacks: Vec::new(),
-        }),
+        state: AtomicUsize::new(0),
+        promises: AtomicUsize::new(1),
+        value: UnsafeCell::new(None),
+        waker: UnsafeCell::new(None),
+        callbacks: Mutex::new(Vec::new()),
     });
     (
         Promise {
@@ -65,30 +64,90 @@ pub fn channel<T>() -> (Promise<T>, Receiver<T>) {
     )
 }
 
+// The channel is one state word and two cells, as tokio's one-shot is: a hop costs two atomic
+// updates of it (the promise's claim-and-publish, the receiver's waker) where a `Mutex` took
+// three lock/unlock pairs (the ping_pong benchmark, in benches/README.md, measures both). Who
+// may touch which cell when:
+//
+// - `value` is written once, by the promise that set CLAIMED, before it sets VALUE; from then
+//   on only the receiver reads or takes it (and `Inner`'s drop drops what is left).
+// - `waker` is written only by the receiver, and only while WAKER is clear; a promise reads it
+//   (`wake_by_ref`, never taking it) only if WAKER was set in the state its own VALUE or
+//   NO_PROMISES update replaced. The receiver clears WAKER before replacing the waker, and if
+//   that clearing shows VALUE or NO_PROMISES already set, it leaves the cell alone.
+// - Done callbacks are the slow path, under `callbacks`' lock: CALLBACKS is set only while
+//   CLAIMED is not, so a promise knows from the state it claims whether it must run them
+//   (then it publishes the value only once the list is empty, under the lock).
+
+/// A promise claimed the right to set the value (asyncio's "done", seen from the promises).
+const CLAIMED: usize = 1;
+/// The value is in `value` for the receiver.
+const VALUE: usize = 1 << 1;
+/// The receiver took the value or was dropped: nothing more may be sent.
+const RX_CLOSED: usize = 1 << 2;
+/// The receiver took the value.
+const TAKEN: usize = 1 << 3;
+/// Every promise was dropped without a value.
+const NO_PROMISES: usize = 1 << 4;
+/// The receiver's waker is in `waker`.
+const WAKER: usize = 1 << 5;
+/// Done callbacks were added before the value was claimed.
+const CALLBACKS: usize = 1 << 6;
+
 struct Inner<T> {
-    state: Mutex<State<T>>,
+    state: AtomicUsize,
+    /// Live [`Promise`] handles that did not set the value.
+    promises: AtomicUsize,
+    value: UnsafeCell<Option<T>>,
+    waker: UnsafeCell<Option<Waker>>,
+    callbacks: Mutex<Vec<Callback<T>>>,
 }
+
+// SAFETY: the cells are shared between threads only as the protocol above allows: `value` has
+// one writer before VALUE is published (Release) and one reader after it is seen (Acquire), so
+// `T: Send` suffices, as for a `Mutex<T>`; a `Waker` is `Send + Sync`.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as for `Send`; no `&T` is ever shared between two threads at once (callbacks see the
+// value on the resolving thread before it is published, or on the receiver's own thread).
+unsafe impl<T: Send> Sync for Inner<T> {}
 
 /// A done callback: sees the result (or that there will be none) before anyone can take it.
 type Callback<T> = Box<dyn FnOnce(Result<&T, RecvError>) + Send>;
 
-struct State<T> {
-    value: Option<T>,
-    waker: Option<Waker>,
-    /// The other side is gone (every promise dropped unresolved, or receiver dropped), or the
-    /// value was already taken: nothing more will arrive.
-    closed: bool,
-    /// A promise set the result. The value may not be stored yet: it waits while the done
-    /// callbacks run.
-    resolved: bool,
-    /// Live [`Promise`] handles.
-    promises: usize,
-    callbacks: Vec<Callback<T>>,
-}
-
 impl<T> Inner<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn callbacks(&self) -> MutexGuard<'_, Vec<Callback<T>>> {
+        self.callbacks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the receiver if `before`, the state an update of ours replaced, says its waker
+    /// is stored and it is still there to care.
+    fn wake_receiver(&self, before: usize) {
+        if before & WAKER != 0 && before & RX_CLOSED == 0 {
+            // SAFETY: WAKER was set when our update landed, so the receiver had stored its
+            // waker and will not write the cell again (it clears WAKER first and then sees our
+            // update); we only read it.
+            if let Some(waker) = unsafe { &*self.waker.get() } {
+                waker.wake_by_ref();
+            }
+        }
+    }
+
+    /// Takes the value, which VALUE (seen with Acquire) says is there. Receiver only.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the receiver and saw VALUE without TAKEN.
+    unsafe fn take_value(&self) -> Option<T> {
+        // Once VALUE is set, only the receiver changes the state (the promises' updates all
+        // need CLAIMED clear), so a plain store will do.
+        let state = self.state.load(Ordering::Relaxed);
+        self.state
+            .store(state | RX_CLOSED | TAKEN, Ordering::Release);
+        // SAFETY: the promise that set VALUE wrote the cell before and never touches it again;
+        // the receiver (our caller, `&mut`) is the only one left to.
+        unsafe { (*self.value.get()).take() }
     }
 }
 
@@ -119,7 +178,7 @@ fn run_callbacks<T>(
 /// ```
 pub struct Promise<T> {
     inner: Arc<Inner<T>>,
-    /// `set_result` already did what `Drop` would (saves a second lock on the hot path).
+    /// `set_result` already did what `Drop` would: nothing is left for `Drop` to do.
     spent: bool,
 }
 
@@ -190,32 +249,92 @@ impl<T> Promise<T> {
     /// assert_eq!(promise.set_result(3), Err(3), "nobody listens");
     /// ```
     pub fn set_result(mut self, value: T) -> Result<(), T> {
-        let mut state = self.inner.lock();
-        if state.closed || state.resolved {
-            return Err(value);
+        let inner = &*self.inner;
+        let mut state = inner.state.load(Ordering::Acquire);
+        // The common case, one promise and no callbacks, in one atomic step: store the value,
+        // then claim and publish it together. No clone exists or can appear (this handle is
+        // the only one, and it is being consumed), so nobody else can claim.
+        if state & (CLAIMED | RX_CLOSED | CALLBACKS) == 0
+            && inner.promises.load(Ordering::Acquire) == 1
+        {
+            // SAFETY: nobody can claim but us, and the receiver reads the cell only after
+            // seeing VALUE, which is not set yet.
+            unsafe { *inner.value.get() = Some(value) };
+            loop {
+                match inner.state.compare_exchange_weak(
+                    state,
+                    state | CLAIMED | VALUE,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(before) => {
+                        // The promise count is not updated: no other handle is left to read it.
+                        self.spent = true;
+                        inner.wake_receiver(before);
+                        return Ok(());
+                    }
+                    // The receiver stored its waker meanwhile: try again.
+                    Err(now) if now & (CLAIMED | RX_CLOSED | CALLBACKS) == 0 => state = now,
+                    Err(now) => {
+                        // The receiver closed or added a callback meanwhile: take the value
+                        // back (VALUE was never set, so the cell is still ours alone) and go
+                        // the long way.
+                        // SAFETY: as above.
+                        let value = unsafe { (*inner.value.get()).take() };
+                        let Some(value) = value else {
+                            unreachable!("the value stored just above is gone");
+                        };
+                        return self.set_result_slow(value, now);
+                    }
+                }
+            }
         }
-        state.resolved = true;
-        // This handle is done: count it out now, under the lock we hold, instead of in Drop.
-        state.promises -= 1;
+        self.set_result_slow(value, state)
+    }
+
+    /// [`set_result`](Promise::set_result) with clones or callbacks about; `state` is a recent
+    /// look at the state.
+    fn set_result_slow(mut self, value: T, mut state: usize) -> Result<(), T> {
+        let inner = &*self.inner;
+        loop {
+            if state & (CLAIMED | RX_CLOSED) != 0 {
+                return Err(value);
+            }
+            match inner.state.compare_exchange_weak(
+                state,
+                state | CLAIMED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
         self.spent = true;
+        inner.promises.fetch_sub(1, Ordering::AcqRel);
         let mut panic = None;
-        // Callbacks run unlocked (they may use the channel); one added meanwhile by the
-        // receiver joins the list, so go round until the list is empty.
-        while !state.callbacks.is_empty() {
-            let callbacks = std::mem::take(&mut state.callbacks);
-            drop(state);
-            let panicked = run_callbacks(callbacks, Ok(&value));
-            panic = panic.or(panicked);
-            state = self.inner.lock();
-        }
-        // The receiver may have gone while the callbacks ran: then the value is dropped
-        // with the channel, like any value nobody received.
-        state.value = Some(value);
-        let waker = state.waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        let before = if state & CALLBACKS == 0 {
+            // SAFETY: CLAIMED is ours, so we are the cell's only writer, and the receiver reads
+            // it only after seeing VALUE, which we set below.
+            unsafe { *inner.value.get() = Some(value) };
+            inner.state.fetch_or(VALUE, Ordering::AcqRel)
+        } else {
+            // Callbacks run unlocked (they may use the channel); one added meanwhile joins the
+            // list, so go round until it is empty, and publish the value under the lock.
+            let mut callbacks = inner.callbacks();
+            loop {
+                if callbacks.is_empty() {
+                    // SAFETY: as above; the lock keeps new callbacks out until VALUE is set.
+                    unsafe { *inner.value.get() = Some(value) };
+                    break inner.state.fetch_or(VALUE, Ordering::AcqRel);
+                }
+                let batch = std::mem::take(&mut *callbacks);
+                drop(callbacks);
+                panic = panic.or(run_callbacks(batch, Ok(&value)));
+                callbacks = inner.callbacks();
+            }
+        };
+        inner.wake_receiver(before);
         if let Some(payload) = panic {
             resume_unwind(payload);
         }
@@ -232,7 +351,7 @@ impl<T> Promise<T> {
     /// assert!(promise.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.inner.lock().closed
+        self.inner.state.load(Ordering::Acquire) & RX_CLOSED != 0
     }
 
     /// A result was set, through this promise's clones (asyncio's `done()` seen from the
@@ -247,7 +366,7 @@ impl<T> Promise<T> {
     /// assert!(twin.is_done());
     /// ```
     pub fn is_done(&self) -> bool {
-        self.inner.lock().resolved
+        self.inner.state.load(Ordering::Acquire) & CLAIMED != 0
     }
 }
 
@@ -283,7 +402,8 @@ impl<T, E> Promise<Result<T, E>> {
 
 impl<T> Clone for Promise<T> {
     fn clone(&self) -> Self {
-        self.inner.lock().promises += 1;
+        // This handle keeps the count above zero, so it cannot reach zero meanwhile.
+        self.inner.promises.fetch_add(1, Ordering::Relaxed);
         Promise {
             inner: self.inner.clone(),
             spent: false,
@@ -296,20 +416,32 @@ impl<T> Drop for Promise<T> {
         if self.spent {
             return;
         }
-        let mut state = self.inner.lock();
-        state.promises -= 1;
-        if state.promises > 0 || state.resolved || state.closed {
+        let inner = &*self.inner;
+        if inner.promises.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
-        state.closed = true;
-        let waker = state.waker.take();
-        let callbacks = std::mem::take(&mut state.callbacks);
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
+        // The last handle: unless a clone set the value, there will be none.
+        let mut state = inner.state.load(Ordering::Acquire);
+        loop {
+            if state & CLAIMED != 0 {
+                return;
+            }
+            match inner.state.compare_exchange_weak(
+                state,
+                state | NO_PROMISES,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
         }
-        if let Some(payload) = run_callbacks(callbacks, Err(RecvError)) {
-            if !std::thread::panicking() {
+        inner.wake_receiver(state);
+        if state & CALLBACKS != 0 {
+            let callbacks = std::mem::take(&mut *inner.callbacks());
+            if let Some(payload) = run_callbacks(callbacks, Err(RecvError))
+                && !std::thread::panicking()
+            {
                 resume_unwind(payload);
             }
         }
@@ -328,8 +460,7 @@ impl<T> Receiver<T> {
     /// assert!(future.is_done());
     /// ```
     pub fn is_done(&self) -> bool {
-        let state = self.inner.lock();
-        state.resolved || state.closed
+        self.inner.state.load(Ordering::Acquire) & (CLAIMED | TAKEN | NO_PROMISES) != 0
     }
 
     /// Takes the result if it is there, without waiting.
@@ -347,15 +478,15 @@ impl<T> Receiver<T> {
     /// assert_eq!(future.try_recv(), Ok(Some(9)));
     /// ```
     pub fn try_recv(&mut self) -> Result<Option<T>, RecvError> {
-        let mut state = self.inner.lock();
-        match state.value.take() {
-            Some(value) => {
-                state.closed = true;
-                Ok(Some(value))
-            }
-            None if state.closed => Err(RecvError),
-            None => Ok(None),
+        let state = self.inner.state.load(Ordering::Acquire);
+        if state & TAKEN != 0 || (state & NO_PROMISES != 0 && state & VALUE == 0) {
+            return Err(RecvError);
         }
+        if state & VALUE == 0 {
+            return Ok(None);
+        }
+        // SAFETY: we are the receiver and saw VALUE without TAKEN.
+        Ok(unsafe { self.inner.take_value() })
     }
 
     /// Calls `callback` when the future is done (asyncio's `add_done_callback`): with the
@@ -391,22 +522,51 @@ impl<T> Receiver<T> {
     where
         F: FnOnce(Result<&T, RecvError>) + Send + 'static,
     {
-        let mut state = self.inner.lock();
-        if let Some(value) = state.value.take() {
-            // Done, not taken: lend the value to the callback, unlocked, then put it back.
-            // No one else takes a stored value: only this receiver does.
-            drop(state);
-            let called = catch_unwind(AssertUnwindSafe(|| callback(Ok(&value))));
-            self.inner.lock().value = Some(value);
-            if let Err(payload) = called {
-                resume_unwind(payload);
+        let inner = &*self.inner;
+        let mut callbacks = inner.callbacks();
+        let mut state = inner.state.load(Ordering::Acquire);
+        loop {
+            if state & TAKEN != 0 || (state & NO_PROMISES != 0 && state & VALUE == 0) {
+                drop(callbacks);
+                callback(Err(RecvError));
+                return;
             }
-        } else if state.closed {
-            drop(state);
-            callback(Err(RecvError));
-        } else {
-            // Pending, or being resolved right now: `set_result` runs it before storing.
-            state.callbacks.push(Box::new(callback));
+            if state & VALUE != 0 {
+                drop(callbacks);
+                // SAFETY: the value is published and not taken: only this receiver (`&mut
+                // self`) touches it now, and lends it for the call.
+                let value = unsafe { &*inner.value.get() };
+                if let Some(value) = value {
+                    callback(Ok(value));
+                }
+                return;
+            }
+            if state & CLAIMED != 0 {
+                if state & CALLBACKS != 0 {
+                    // The resolving promise runs the list before it publishes the value, and
+                    // it cannot publish while we hold the lock.
+                    callbacks.push(Box::new(callback));
+                    return;
+                }
+                // Claimed on the fast path: the value is being stored; it takes a few
+                // instructions.
+                std::hint::spin_loop();
+                std::thread::yield_now();
+                state = inner.state.load(Ordering::Acquire);
+                continue;
+            }
+            match inner.state.compare_exchange_weak(
+                state,
+                state | CALLBACKS,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    callbacks.push(Box::new(callback));
+                    return;
+                }
+                Err(now) => state = now,
+            }
         }
     }
 }
@@ -415,26 +575,44 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.inner.lock();
-        if let Some(value) = state.value.take() {
-            state.closed = true;
-            drop(state);
-            self.finished = true;
-            return Poll::Ready(Ok(value));
+        let inner = &*self.inner;
+        let mut state = inner.state.load(Ordering::Acquire);
+        loop {
+            if state & VALUE != 0 && state & TAKEN == 0 {
+                // SAFETY: we are the receiver and saw VALUE without TAKEN.
+                let value = unsafe { inner.take_value() };
+                self.finished = true;
+                return Poll::Ready(value.ok_or(RecvError));
+            }
+            if state & (TAKEN | NO_PROMISES) != 0 {
+                self.finished = true;
+                return Poll::Ready(Err(RecvError));
+            }
+            if state & WAKER != 0 {
+                // SAFETY: only we write the cell, and a promise only reads it; a shared read.
+                let stored = unsafe { &*inner.waker.get() };
+                if stored.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    return Poll::Pending;
+                }
+                // Take the waker back before replacing it; a promise that got there first
+                // (VALUE or NO_PROMISES already set) may be reading it: then leave it.
+                state = inner.state.fetch_and(!WAKER, Ordering::AcqRel);
+                if state & (VALUE | NO_PROMISES) != 0 {
+                    continue;
+                }
+            }
+            // SAFETY: WAKER is clear, so no promise reads the cell until we set it again.
+            let old = unsafe { (*inner.waker.get()).replace(cx.waker().clone()) };
+            state = inner.state.fetch_or(WAKER, Ordering::AcqRel);
+            // Dropped after the update: freeing a task may run destructors that use this
+            // channel.
+            drop(old);
+            if state & (VALUE | NO_PROMISES) == 0 {
+                return Poll::Pending;
+            }
+            // Resolved while we stored the waker, without seeing it: take the outcome now.
+            state = inner.state.load(Ordering::Acquire);
         }
-        if state.closed {
-            drop(state);
-            self.finished = true;
-            return Poll::Ready(Err(RecvError));
-        }
-        let replaced = match &mut state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => None,
-            slot => slot.replace(cx.waker().clone()),
-        };
-        drop(state);
-        // Dropped unlocked: freeing a task may run destructors that use this channel.
-        drop(replaced);
-        Poll::Pending
     }
 }
 
@@ -443,14 +621,15 @@ impl<T> Drop for Receiver<T> {
         if self.finished {
             return;
         }
-        let mut state = self.inner.lock();
-        state.closed = true;
-        // A value sent but never received, and callbacks never called, are dropped here,
-        // outside the lock.
-        let value = state.value.take();
-        let callbacks = std::mem::take(&mut state.callbacks);
-        drop(state);
-        drop(value);
+        let inner = &*self.inner;
+        let state = inner.state.fetch_or(RX_CLOSED, Ordering::AcqRel);
+        // A value sent but never received, and callbacks never called, are dropped here.
+        if state & VALUE != 0 && state & TAKEN == 0 {
+            // SAFETY: VALUE was published: the promise is done with the cell, and we are the
+            // receiver.
+            drop(unsafe { (*inner.value.get()).take() });
+        }
+        let callbacks = std::mem::take(&mut *inner.callbacks());
         drop(callbacks);
     }
 }
