@@ -50,6 +50,7 @@ pub mod combine;
 pub mod fs;
 pub mod io;
 mod log;
+mod loom;
 pub mod net;
 pub mod process;
 pub mod queue;

@@ -24,14 +24,14 @@
 //! });
 //! ```
 
+use crate::loom::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 /// Creates a connected [`Promise`] and [`Receiver`].
@@ -116,21 +116,24 @@ type Callback<T> = Box<dyn FnOnce(Result<&T, RecvError>) + Send>;
 
 impl<T> Inner<T> {
     fn callbacks(&self) -> MutexGuard<'_, Vec<Callback<T>>> {
+        // A panicking callback runs unlocked, so a poisoned lock guards nothing half-done.
         self.callbacks
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Wakes the receiver if `before`, the state an update of ours replaced, says its waker
     /// is stored and it is still there to care.
     fn wake_receiver(&self, before: usize) {
         if before & WAKER != 0 && before & RX_CLOSED == 0 {
-            // SAFETY: WAKER was set when our update landed, so the receiver had stored its
-            // waker and will not write the cell again (it clears WAKER first and then sees our
-            // update); we only read it.
-            if let Some(waker) = unsafe { &*self.waker.get() } {
-                waker.wake_by_ref();
-            }
+            self.waker.with(|waker| {
+                // SAFETY: WAKER was set when our update landed, so the receiver had stored its
+                // waker and will not write the cell again (it clears WAKER first and then sees
+                // our update); we only read it.
+                if let Some(waker) = unsafe { &*waker } {
+                    waker.wake_by_ref();
+                }
+            });
         }
     }
 
@@ -147,7 +150,7 @@ impl<T> Inner<T> {
             .store(state | RX_CLOSED | TAKEN, Ordering::Release);
         // SAFETY: the promise that set VALUE wrote the cell before and never touches it again;
         // the receiver (our caller, `&mut`) is the only one left to.
-        unsafe { (*self.value.get()).take() }
+        self.value.with_mut(|value| unsafe { (*value).take() })
     }
 }
 
@@ -250,16 +253,17 @@ impl<T> Promise<T> {
     /// ```
     pub fn set_result(mut self, value: T) -> Result<(), T> {
         let inner = &*self.inner;
-        let mut state = inner.state.load(Ordering::Acquire);
         // The common case, one promise and no callbacks, in one atomic step: store the value,
         // then claim and publish it together. No clone exists or can appear (this handle is
-        // the only one, and it is being consumed), so nobody else can claim.
-        if state & (CLAIMED | RX_CLOSED | CALLBACKS) == 0
-            && inner.promises.load(Ordering::Acquire) == 1
-        {
+        // the only one, and it is being consumed), so nobody else can claim. The count is read
+        // first: a clone that set the value counts itself out only after publishing it (see
+        // `set_result_slow`), so seeing 1 here means its VALUE is visible below.
+        let alone = inner.promises.load(Ordering::Acquire) == 1;
+        let mut state = inner.state.load(Ordering::Acquire);
+        if alone && state & (CLAIMED | RX_CLOSED | CALLBACKS) == 0 {
             // SAFETY: nobody can claim but us, and the receiver reads the cell only after
             // seeing VALUE, which is not set yet.
-            unsafe { *inner.value.get() = Some(value) };
+            inner.value.with_mut(|cell| unsafe { *cell = Some(value) });
             loop {
                 match inner.state.compare_exchange_weak(
                     state,
@@ -280,7 +284,7 @@ impl<T> Promise<T> {
                         // back (VALUE was never set, so the cell is still ours alone) and go
                         // the long way.
                         // SAFETY: as above.
-                        let value = unsafe { (*inner.value.get()).take() };
+                        let value = inner.value.with_mut(|cell| unsafe { (*cell).take() });
                         let Some(value) = value else {
                             unreachable!("the value stored just above is gone");
                         };
@@ -311,12 +315,11 @@ impl<T> Promise<T> {
             }
         }
         self.spent = true;
-        inner.promises.fetch_sub(1, Ordering::AcqRel);
         let mut panic = None;
         let before = if state & CALLBACKS == 0 {
             // SAFETY: CLAIMED is ours, so we are the cell's only writer, and the receiver reads
             // it only after seeing VALUE, which we set below.
-            unsafe { *inner.value.get() = Some(value) };
+            inner.value.with_mut(|cell| unsafe { *cell = Some(value) });
             inner.state.fetch_or(VALUE, Ordering::AcqRel)
         } else {
             // Callbacks run unlocked (they may use the channel); one added meanwhile joins the
@@ -325,7 +328,7 @@ impl<T> Promise<T> {
             loop {
                 if callbacks.is_empty() {
                     // SAFETY: as above; the lock keeps new callbacks out until VALUE is set.
-                    unsafe { *inner.value.get() = Some(value) };
+                    inner.value.with_mut(|cell| unsafe { *cell = Some(value) });
                     break inner.state.fetch_or(VALUE, Ordering::AcqRel);
                 }
                 let batch = std::mem::take(&mut *callbacks);
@@ -334,6 +337,9 @@ impl<T> Promise<T> {
                 callbacks = inner.callbacks();
             }
         };
+        // Counted out only now that the value is published: a sibling that then finds itself
+        // alone (the fast path above) must also find the value claimed.
+        inner.promises.fetch_sub(1, Ordering::AcqRel);
         inner.wake_receiver(before);
         if let Some(payload) = panic {
             resume_unwind(payload);
@@ -533,12 +539,13 @@ impl<T> Receiver<T> {
             }
             if state & VALUE != 0 {
                 drop(callbacks);
-                // SAFETY: the value is published and not taken: only this receiver (`&mut
-                // self`) touches it now, and lends it for the call.
-                let value = unsafe { &*inner.value.get() };
-                if let Some(value) = value {
-                    callback(Ok(value));
-                }
+                inner.value.with(|cell| {
+                    // SAFETY: the value is published and not taken: only this receiver (`&mut
+                    // self`) touches it now, and lends it for the call.
+                    if let Some(value) = unsafe { &*cell } {
+                        callback(Ok(value));
+                    }
+                });
                 return;
             }
             if state & CLAIMED != 0 {
@@ -551,7 +558,7 @@ impl<T> Receiver<T> {
                 // Claimed on the fast path: the value is being stored; it takes a few
                 // instructions.
                 std::hint::spin_loop();
-                std::thread::yield_now();
+                crate::loom::thread::yield_now();
                 state = inner.state.load(Ordering::Acquire);
                 continue;
             }
@@ -589,9 +596,14 @@ impl<T> Future for Receiver<T> {
                 return Poll::Ready(Err(RecvError));
             }
             if state & WAKER != 0 {
-                // SAFETY: only we write the cell, and a promise only reads it; a shared read.
-                let stored = unsafe { &*inner.waker.get() };
-                if stored.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                let same = inner.waker.with(|stored| {
+                    // SAFETY: only we write the cell, and a promise only reads it; a shared
+                    // read.
+                    unsafe { &*stored }
+                        .as_ref()
+                        .is_some_and(|w| w.will_wake(cx.waker()))
+                });
+                if same {
                     return Poll::Pending;
                 }
                 // Take the waker back before replacing it; a promise that got there first
@@ -602,7 +614,9 @@ impl<T> Future for Receiver<T> {
                 }
             }
             // SAFETY: WAKER is clear, so no promise reads the cell until we set it again.
-            let old = unsafe { (*inner.waker.get()).replace(cx.waker().clone()) };
+            let old = inner
+                .waker
+                .with_mut(|stored| unsafe { (*stored).replace(cx.waker().clone()) });
             state = inner.state.fetch_or(WAKER, Ordering::AcqRel);
             // Dropped after the update: freeing a task may run destructors that use this
             // channel.
@@ -627,7 +641,7 @@ impl<T> Drop for Receiver<T> {
         if state & VALUE != 0 && state & TAKEN == 0 {
             // SAFETY: VALUE was published: the promise is done with the cell, and we are the
             // receiver.
-            drop(unsafe { (*inner.value.get()).take() });
+            drop(inner.value.with_mut(|cell| unsafe { (*cell).take() }));
         }
         let callbacks = std::mem::take(&mut *inner.callbacks());
         drop(callbacks);
@@ -645,5 +659,93 @@ impl<T> fmt::Debug for Receiver<T> {
         f.debug_struct("Receiver")
             .field("done", &self.is_done())
             .finish()
+    }
+}
+
+/// Model checks of the state word's protocol: loom runs each body through the interleavings
+/// of its two threads that can tell them apart. `RUSTFLAGS="--cfg loom" cargo test -p tulip-rt
+/// --lib --release loom` (see `crate::loom`).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::{RecvError, channel};
+    use loom::future::block_on;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    #[test]
+    fn loom_a_value_set_while_the_receiver_waits_arrives() {
+        loom::model(|| {
+            let (promise, receiver) = channel::<usize>();
+            let sender = thread::spawn(move || promise.set_result(7).unwrap());
+            assert_eq!(block_on(receiver), Ok(7));
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_a_receiver_dropped_while_the_value_is_set_loses_nothing() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            struct Counted(Arc<AtomicUsize>);
+            impl Drop for Counted {
+                fn drop(&mut self) {
+                    self.0.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            let (promise, receiver) = channel::<Counted>();
+            let value = Counted(drops.clone());
+            let sender = thread::spawn(move || {
+                if let Err(back) = promise.set_result(value) {
+                    drop(back);
+                }
+            });
+            drop(receiver);
+            sender.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn loom_the_last_promise_dropped_while_waiting_gives_recv_error() {
+        loom::model(|| {
+            let (promise, receiver) = channel::<usize>();
+            let twin = promise.clone();
+            let dropper = thread::spawn(move || drop(twin));
+            drop(promise);
+            assert_eq!(block_on(receiver), Err(RecvError));
+            dropper.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_of_two_clones_exactly_one_sets_the_value() {
+        loom::model(|| {
+            let (promise, receiver) = channel::<usize>();
+            let twin = promise.clone();
+            let other = thread::spawn(move || twin.set_result(2).is_ok());
+            let mine = promise.set_result(1).is_ok();
+            let theirs = other.join().unwrap();
+            assert!(mine != theirs);
+            let got = block_on(receiver).unwrap();
+            assert_eq!(got, if mine { 1 } else { 2 });
+        });
+    }
+
+    #[test]
+    fn loom_a_callback_added_while_the_value_is_set_runs_once_first() {
+        loom::model(|| {
+            let calls = Arc::new(AtomicUsize::new(0));
+            let (promise, mut receiver) = channel::<usize>();
+            let sender = thread::spawn(move || promise.set_result(3).unwrap());
+            let seen = calls.clone();
+            receiver.add_done_callback(move |outcome| {
+                assert_eq!(outcome, Ok(&3));
+                seen.fetch_add(1, Ordering::SeqCst);
+            });
+            assert_eq!(block_on(receiver), Ok(3));
+            sender.join().unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
     }
 }
