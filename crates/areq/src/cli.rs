@@ -11,6 +11,11 @@
 //! `JOBDIR`) and continues from it, exactly, even after the process was killed. `--state`
 //! implies continuing, so the two options exclude each other.
 //!
+//! One crawl on many machines: `--redis URL --crawl-id NAME` keeps the frontier in a Redis
+//! server ([`RedisFrontier`](crate::frontier::RedisFrontier)), and every areq given the same URL
+//! and name works from it, each writing its own output (or, with `-o redis`, all into one Redis
+//! stream). `areq stats --redis URL --crawl-id NAME` shows how far the crawl is.
+//!
 //! # Examples
 //!
 //! ```
