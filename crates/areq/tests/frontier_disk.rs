@@ -8,14 +8,14 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::rc::Rc;
 use std::time::Duration;
 
 use areq::demo::{DemoConfig, DemoSite, serve};
 use areq::frontier::{Completion, DiskFrontier, Frontier, FrontierConfig, STATE_FILE};
 use frontier_cases::{jobs, urls};
-use support::{TempDir, line_set, read_tsv};
+use support::{TempDir, line_set, read_tsv, recursive_crawl, run_until, wait_exit};
 use tulip::time::Instant;
 
 fn disk(dir: &TempDir) -> impl AsyncFn(FrontierConfig) -> DiskFrontier + '_ {
@@ -131,24 +131,8 @@ fn site() -> Rc<DemoSite> {
 const LIMIT: usize = 8;
 
 fn areq(dir: &TempDir, urls_file: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_areq"));
-    cmd.arg(urls_file)
-        .arg("-o")
-        .arg(dir.path("found.tsv"))
-        .arg("--state")
-        .arg(dir.path("state"))
-        .args([
-            "--depth",
-            "1000000",
-            "--same-host",
-            "-q",
-            "--delay",
-            "0.004",
-        ])
-        .args(["--limit", &LIMIT.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = recursive_crawl(urls_file, &dir.path("found.tsv"), LIMIT, "0.004");
+    cmd.arg("--state").arg(dir.path("state"));
     cmd
 }
 
@@ -173,31 +157,12 @@ fn interrupted_crawl(
 
         let mut child = areq(&dir, &urls_file).spawn().unwrap();
         let give_up = std::time::Instant::now() + Duration::from_secs(60);
-        while server.requests().values().sum::<u32>() < 150 {
-            assert!(
-                std::time::Instant::now() < give_up,
-                "the crawl made no progress"
-            );
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the crawl ended before the signal"
-            );
-            tulip::time::sleep(Duration::from_millis(5)).await;
-        }
-        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, signal).unwrap();
-        let first = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            tulip::time::sleep(Duration::from_millis(5)).await;
-        };
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            use std::io::Read;
-            let _ = e.read_to_string(&mut stderr);
-        }
-        assert!(!stderr.contains("panicked"), "stderr:\n{stderr}");
+        run_until(&mut child, give_up, || {
+            server.requests().values().sum::<u32>() >= 150
+        })
+        .await;
+        support::signal(&child, signal);
+        let (first, _) = wait_exit(&mut child, give_up).await;
         assert!(
             site.expected_crawl(&base, false).fetched.len() as u32
                 > server.requests().values().sum::<u32>(),
@@ -205,21 +170,7 @@ fn interrupted_crawl(
         );
 
         let mut again = areq(&dir, &urls_file).spawn().unwrap();
-        let status = loop {
-            if let Some(status) = again.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                std::time::Instant::now() < give_up + Duration::from_secs(60),
-                "the second run hangs"
-            );
-            tulip::time::sleep(Duration::from_millis(5)).await;
-        };
-        let mut stderr = String::new();
-        if let Some(mut e) = again.stderr.take() {
-            use std::io::Read;
-            let _ = e.read_to_string(&mut stderr);
-        }
+        let (status, stderr) = wait_exit(&mut again, give_up + Duration::from_secs(60)).await;
         assert_eq!(status.code(), Some(0), "stderr:\n{stderr}");
         assert!(
             stderr.contains("pages crawled by an earlier run"),

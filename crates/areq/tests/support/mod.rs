@@ -59,3 +59,72 @@ pub fn line_set(lines: Vec<(String, String)>) -> BTreeSet<(String, String)> {
     assert_eq!(set.len(), n, "duplicate output lines");
     set
 }
+
+/// `areq` crawling recursively from the URLs in `urls_file` to `output`, same host only, quiet,
+/// with at most `limit` pages in flight and a small politeness `delay` (seconds) so that a test
+/// can catch it mid-crawl; stderr piped. The caller adds the frontier's options.
+pub fn recursive_crawl(
+    urls_file: &Path,
+    output: &Path,
+    limit: usize,
+    delay: &str,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_areq"));
+    cmd.arg(urls_file)
+        .arg("-o")
+        .arg(output)
+        .args(["--depth", "1000000", "--same-host", "-q", "--delay", delay])
+        .args(["--limit", &limit.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+/// Waits (on the tulip loop, without blocking it) until `reached` holds while `child` is still
+/// running; fails if it exits first or `give_up` passes.
+pub async fn run_until(
+    child: &mut std::process::Child,
+    give_up: std::time::Instant,
+    reached: impl Fn() -> bool,
+) {
+    while !reached() {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the crawl made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the crawl ended too soon"
+        );
+        tulip::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits (on the tulip loop) for `child` to exit, failing if `give_up` passes; returns its
+/// status and everything it wrote to stderr, which must hold no panic.
+pub async fn wait_exit(
+    child: &mut std::process::Child,
+    give_up: std::time::Instant,
+) -> (std::process::ExitStatus, String) {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < give_up, "the crawl hangs");
+        tulip::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    assert!(!stderr.contains("panicked"), "stderr:\n{stderr}");
+    (status, stderr)
+}
+
+/// Sends `signal` to `child`.
+pub fn signal(child: &std::process::Child, signal: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, signal).unwrap();
+}
