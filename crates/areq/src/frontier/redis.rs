@@ -334,14 +334,20 @@ impl RedisFrontier {
 
     async fn step(&self, mut step: Step) -> Result<StepReply, FrontierError> {
         let inner = &*self.inner;
-        {
+        // Links already known, or twice in this step, are not sent.
+        let keep: Vec<bool> = {
             let known = inner.known.borrow();
-            let mut in_step = HashSet::new();
-            step.found.retain(|job| {
-                let url = job.url.as_str();
-                !known.contains(url) && in_step.insert(url.to_owned())
-            });
-        }
+            let mut in_step = HashSet::with_capacity(step.found.len());
+            step.found
+                .iter()
+                .map(|job| {
+                    let url = job.url.as_str();
+                    !known.contains(url) && in_step.insert(url)
+                })
+                .collect()
+        };
+        let mut keep = keep.into_iter();
+        step.found.retain(|_| keep.next().unwrap_or(false));
         // The jobs this crawler still holds once the step's completions are in.
         let own_in_flight = {
             let leased = inner.leased.borrow();
@@ -547,9 +553,16 @@ impl Frontier for RedisFrontier {
     }
 
     async fn counters(&self) -> Result<Counters, FrontierError> {
-        let stats = crawl_stats(&self.inner.client, &self.inner.options).await?;
-        self.inner.counters.set(Some(stats.counters));
-        Ok(stats.counters)
+        let client = &self.inner.client;
+        let replies = client
+            .pipeline(&counter_commands(&self.inner.prefix))
+            .await
+            .map_err(redis_error)?;
+        let [counts, seen] =
+            <[Value; 2]>::try_from(replies).map_err(|_| malformed_counts(client))?;
+        let counters = parse_counters(client, counts, &seen)?;
+        self.inner.counters.set(Some(counters));
+        Ok(counters)
     }
 
     fn recent_counters(&self) -> Option<Counters> {
@@ -686,36 +699,19 @@ pub async fn crawl_stats(
     options: &RedisOptions,
 ) -> Result<CrawlStats, FrontierError> {
     let prefix = options.prefix();
+    let [count_cmd, seen_cmd] = counter_commands(&prefix);
     let first = client
         .pipeline(&[
-            Cmd::new("HMGET")
-                .arg(format!("{prefix}count"))
-                .arg("queued")
-                .arg("in_flight")
-                .arg("done")
-                .arg("failed"),
-            Cmd::new("SCARD").arg(format!("{prefix}seen")),
+            count_cmd,
+            seen_cmd,
             Cmd::new("SMEMBERS").arg(format!("{prefix}workers")),
             Cmd::new("TIME"),
         ])
         .await
         .map_err(redis_error)?;
-    let bad = || {
-        FrontierError::new(format!(
-            "redis {}: the crawl's counts are malformed",
-            client.addr()
-        ))
-    };
+    let bad = || malformed_counts(client);
     let [counts, seen, workers, time] = <[Value; 4]>::try_from(first).map_err(|_| bad())?;
-    let counts = counts.into_array().ok_or_else(bad)?;
-    let count = |i: usize| counts.get(i).and_then(Value::as_int).unwrap_or(0).max(0) as u64;
-    let counters = Counters {
-        queued: count(0),
-        in_flight: count(1),
-        done: count(2),
-        failed: count(3),
-        seen: seen.as_int().ok_or_else(bad)?.max(0) as u64,
-    };
+    let counters = parse_counters(client, counts, &seen)?;
     let time = time.into_array().ok_or_else(bad)?;
     let now_us = match time.as_slice() {
         [secs, micros] => {
@@ -764,6 +760,44 @@ pub async fn crawl_stats(
         })
         .collect();
     Ok(CrawlStats { counters, workers })
+}
+
+/// The commands that read a crawl's counts: its `count` hash and the size of its seen-set.
+fn counter_commands(prefix: &str) -> [Cmd; 2] {
+    [
+        Cmd::new("HMGET")
+            .arg(format!("{prefix}count"))
+            .arg("queued")
+            .arg("in_flight")
+            .arg("done")
+            .arg("failed"),
+        Cmd::new("SCARD").arg(format!("{prefix}seen")),
+    ]
+}
+
+/// The replies to [`counter_commands`] as counts.
+fn parse_counters(client: &Client, counts: Value, seen: &Value) -> Result<Counters, FrontierError> {
+    let counts = counts
+        .into_array()
+        .ok_or_else(|| malformed_counts(client))?;
+    let count = |i: usize| counts.get(i).and_then(Value::as_int).unwrap_or(0).max(0) as u64;
+    Ok(Counters {
+        queued: count(0),
+        in_flight: count(1),
+        done: count(2),
+        failed: count(3),
+        seen: seen
+            .as_int()
+            .ok_or_else(|| malformed_counts(client))?
+            .max(0) as u64,
+    })
+}
+
+fn malformed_counts(client: &Client) -> FrontierError {
+    FrontierError::new(format!(
+        "redis {}: the crawl's counts are malformed",
+        client.addr()
+    ))
 }
 
 fn redis_error(err: tulip_redis::Error) -> FrontierError {
