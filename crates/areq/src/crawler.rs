@@ -280,8 +280,9 @@ pub async fn crawl_with<F: Frontier + 'static>(
     crawl_inner(config, frontier, Backend::default()).await
 }
 
-/// The crawl; with `disk` (the same frontier as `frontier`), the output goes with the state in
-/// `disk`: cut back to its recorded length at the start, its length recorded with each batch.
+/// The crawl. `backend` names the frontier behind `frontier` when the crawl must know it: with
+/// `disk`, the output goes with the state on disk (cut back to its recorded length at the
+/// start, its length recorded with each batch); with `redis`, `-o redis` writes to its stream.
 async fn crawl_inner<F: Frontier + 'static>(
     config: &Config,
     frontier: F,
