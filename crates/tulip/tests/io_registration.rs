@@ -259,6 +259,34 @@ fn a_registration_outliving_its_loop_errors_instead_of_panicking() {
 }
 
 #[test]
+fn a_registration_polled_by_another_loop_errors_while_its_own_lives() {
+    let mut first = Runtime::new().unwrap();
+    let (mut a, mut b, reg) = first.block_on(async {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let reg = Registration::new(&mut b, Interest::READABLE).unwrap();
+        (a, b, reg)
+    });
+    a.write_all(b"data").unwrap();
+
+    // The first loop still exists but is not running: only it sees this source's events, so
+    // another loop must refuse the registration rather than wait forever.
+    let mut second = Runtime::new().unwrap();
+    let read = second.block_on(async {
+        let mut buf = [0u8; 8];
+        reg.read_with(|| b.read(&mut buf)).await
+    });
+    let err = read.unwrap_err();
+    assert!(err.to_string().contains("not registered"), "{err}");
+
+    // Back on its own loop it works.
+    let n = first.block_on(async {
+        let mut buf = [0u8; 8];
+        reg.read_with(|| b.read(&mut buf)).await.unwrap()
+    });
+    assert_eq!(n, 4);
+}
+
+#[test]
 fn a_registration_dropped_without_deregister_frees_its_slot() {
     tulip::run(async {
         for _ in 0..100 {

@@ -1,8 +1,10 @@
 //! The reactor: readiness from the OS (epoll through mio), and a timerfd so timers fire to the
 //! microsecond instead of epoll's millisecond.
 
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::rc::Rc;
 use std::task::Waker;
 use std::time::Duration;
 
@@ -23,18 +25,53 @@ pub(crate) const WRITABLE: u8 = 0b10;
 /// datagram socket's ICMP error is reported once and then gone.)
 pub(crate) const READ_CLOSED: u8 = 0b100;
 
-#[derive(Debug, Default)]
-pub(crate) struct IoSlot {
-    pub(crate) readiness: u8,
-    pub(crate) read_waker: Option<Waker>,
-    pub(crate) write_waker: Option<Waker>,
+/// One registered source's readiness and wakers, shared by its `Registration` and the
+/// reactor's slab: the registration reads and clears its bits without going through the
+/// loop's thread-local and the reactor's `RefCell`, the hot path of every socket operation.
+/// Only the loop's thread touches it (`Rc`, `Cell`).
+#[derive(Default)]
+pub(crate) struct IoState {
+    pub(crate) readiness: Cell<u8>,
+    pub(crate) read_waker: Cell<Option<Waker>>,
+    pub(crate) write_waker: Cell<Option<Waker>>,
+    /// Cleared when the source is deregistered or its loop closes: no event will come.
+    pub(crate) live: Cell<bool>,
+}
+
+impl std::fmt::Debug for IoState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IoState")
+            .field("readiness", &self.readiness.get())
+            .field("live", &self.live.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IoState {
+    pub(crate) fn new() -> IoState {
+        IoState {
+            live: Cell::new(true),
+            ..IoState::default()
+        }
+    }
+
+    /// Marks the source dead and hands back its wakers, for the caller to drop outside any
+    /// borrow of the loop (dropping a waker may free a task whose destructors use it).
+    pub(crate) fn retire(&self) -> [Option<Waker>; 2] {
+        self.live.set(false);
+        [self.read_waker.take(), self.write_waker.take()]
+    }
+
+    fn set(&self, bits: u8) {
+        self.readiness.set(self.readiness.get() | bits);
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct Reactor {
     poll: Poll,
     events: Events,
-    pub(crate) slots: Slab<IoSlot>,
+    pub(crate) slots: Slab<Rc<IoState>>,
     timerfd: OwnedFd,
     /// The loop-time deadline the timerfd is armed for, if any.
     armed: Option<u64>,
@@ -99,18 +136,18 @@ impl Reactor {
                     let _ = rustix::io::read(&self.timerfd, &mut buf);
                 }
                 Token(key) => {
-                    let Some(slot) = self.slots.get_mut(key) else {
+                    let Some(slot) = self.slots.get(key) else {
                         continue;
                     };
                     if event.is_read_closed() {
-                        slot.readiness |= READ_CLOSED;
+                        slot.set(READ_CLOSED);
                     }
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
-                        slot.readiness |= READABLE;
+                        slot.set(READABLE);
                         wake.extend(slot.read_waker.take());
                     }
                     if event.is_writable() || event.is_write_closed() || event.is_error() {
-                        slot.readiness |= WRITABLE;
+                        slot.set(WRITABLE);
                         wake.extend(slot.write_waker.take());
                     }
                 }

@@ -1,14 +1,14 @@
 use std::cell::Cell;
 use std::future::poll_fn;
 use std::io;
-use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use mio::event::Source;
 use mio::{Interest, Token};
 
-use super::reactor::{IoSlot, READ_CLOSED, READABLE, WRITABLE};
+use super::reactor::{IoState, READ_CLOSED, READABLE, WRITABLE};
 use crate::runtime::context;
 use crate::runtime::shared::Shared;
 
@@ -36,8 +36,9 @@ use crate::runtime::shared::Shared;
 pub struct Registration {
     key: usize,
     shared: Arc<Shared>,
+    /// Also in the reactor's slab, which sets the readiness bits and takes the wakers.
+    state: Rc<IoState>,
     deregistered: Cell<bool>,
-    _not_send: PhantomData<*const ()>,
 }
 
 impl Registration {
@@ -69,7 +70,8 @@ impl Registration {
     ) -> io::Result<Registration> {
         context::with_core(|core| {
             let mut reactor = core.reactor.borrow_mut();
-            let key = reactor.slots.insert(IoSlot::default());
+            let state = Rc::new(IoState::new());
+            let key = reactor.slots.insert(state.clone());
             if let Err(err) = reactor.registry().register(source, Token(key), interest) {
                 reactor.slots.remove(key);
                 return Err(err);
@@ -77,30 +79,27 @@ impl Registration {
             Ok(Registration {
                 key,
                 shared: core.shared.clone(),
+                state,
                 deregistered: Cell::new(false),
-                _not_send: PhantomData,
             })
         })
     }
 
-    fn with_slot<R>(&self, f: impl FnOnce(&mut IoSlot) -> R) -> Option<R> {
-        context::with_loop_of(&self.shared, |core| {
-            let mut reactor = core.reactor.borrow_mut();
-            reactor.slots.get_mut(self.key).map(f)
-        })
-        .flatten()
+    /// The shared state, if the source is still registered with this thread's running loop.
+    #[inline]
+    fn state(&self) -> Option<&IoState> {
+        (self.state.live.get() && context::is_on_loop(&self.shared)).then_some(&*self.state)
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
-        // A replaced waker leaves the closure and is dropped after the reactor's borrow ends:
-        // dropping it may free a task whose destructors use the reactor.
-        let polled = self.with_slot(|slot| {
-            if slot.readiness & bit != 0 {
-                return (true, None);
-            }
-            (false, Self::store_waker(slot, cx, bit))
-        });
-        Self::finish(polled)
+        let Some(state) = self.state() else {
+            return Poll::Ready(Err(not_registered()));
+        };
+        if state.readiness.get() & bit != 0 {
+            return Poll::Ready(Ok(()));
+        }
+        Self::store_waker(state, cx, bit);
+        Poll::Pending
     }
 
     /// Ready when the source is readable (or at end of stream, or in error).
@@ -166,7 +165,7 @@ impl Registration {
     /// });
     /// ```
     pub fn clear_read_ready(&self) {
-        self.with_slot(|slot| slot.readiness &= !READABLE);
+        self.clear_bit(READABLE);
     }
 
     /// Forgets write readiness; call it when a write returned `WouldBlock`.
@@ -184,7 +183,13 @@ impl Registration {
     /// });
     /// ```
     pub fn clear_write_ready(&self) {
-        self.with_slot(|slot| slot.readiness &= !WRITABLE);
+        self.clear_bit(WRITABLE);
+    }
+
+    #[inline]
+    fn clear_bit(&self, bit: u8) {
+        let readiness = &self.state.readiness;
+        readiness.set(readiness.get() & !bit);
     }
 
     /// Takes readiness `bit`: Ready (and the bit cleared) if an event set it since it was last
@@ -197,14 +202,16 @@ impl Registration {
         // needs no such rule: every hang-up or error event also sets WRITABLE, and a write
         // after one fails instead of coming back short.)
         let closed = if bit == READABLE { READ_CLOSED } else { 0 };
-        let polled = self.with_slot(|slot| {
-            if slot.readiness & (bit | closed) != 0 {
-                slot.readiness &= !bit;
-                return (true, None);
-            }
-            (false, Self::store_waker(slot, cx, bit))
-        });
-        Self::finish(polled)
+        let Some(state) = self.state() else {
+            return Poll::Ready(Err(not_registered()));
+        };
+        let readiness = state.readiness.get();
+        if readiness & (bit | closed) != 0 {
+            state.readiness.set(readiness & !bit);
+            return Poll::Ready(Ok(()));
+        }
+        Self::store_waker(state, cx, bit);
+        Poll::Pending
     }
 
     /// Clears readiness `bit` and stores the waker: call it right after an operation returned
@@ -212,37 +219,30 @@ impl Registration {
     /// next edge wakes the task. Pending, or an error when the source is not registered here.
     #[inline]
     pub(crate) fn park(&self, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
-        let polled = self.with_slot(|slot| {
-            slot.readiness &= !bit;
-            (false, Self::store_waker(slot, cx, bit))
-        });
-        Self::finish(polled)
-    }
-
-    #[inline]
-    fn store_waker(slot: &mut IoSlot, cx: &mut Context<'_>, bit: u8) -> Option<Waker> {
-        let waker = if bit == READABLE {
-            &mut slot.read_waker
-        } else {
-            &mut slot.write_waker
+        let Some(state) = self.state() else {
+            return Poll::Ready(Err(not_registered()));
         };
-        match waker {
-            Some(w) if w.will_wake(cx.waker()) => None,
-            _ => waker.replace(cx.waker().clone()),
-        }
+        state.readiness.set(state.readiness.get() & !bit);
+        Self::store_waker(state, cx, bit);
+        Poll::Pending
     }
 
     #[inline]
-    fn finish(polled: Option<(bool, Option<Waker>)>) -> Poll<io::Result<()>> {
-        match polled {
-            Some((true, _)) => Poll::Ready(Ok(())),
-            Some((false, replaced)) => {
-                // Dropped after the reactor's borrow ended: dropping a waker may free a task
-                // whose destructors use the reactor.
-                drop(replaced);
-                Poll::Pending
+    fn store_waker(state: &IoState, cx: &mut Context<'_>, bit: u8) {
+        let slot = if bit == READABLE {
+            &state.read_waker
+        } else {
+            &state.write_waker
+        };
+        let old = slot.take();
+        match old {
+            Some(w) if w.will_wake(cx.waker()) => slot.set(Some(w)),
+            // The replaced waker is dropped here, with no borrow of the loop held: dropping it
+            // may free a task whose destructors use the reactor.
+            old => {
+                slot.set(Some(cx.waker().clone()));
+                drop(old);
             }
-            None => Poll::Ready(Err(not_registered())),
         }
     }
 
@@ -352,6 +352,8 @@ impl Registration {
             drop(slot);
             result
         });
+        let wakers = self.state.retire();
+        drop(wakers);
         result.unwrap_or_else(|| {
             Err(io::Error::other(
                 "deregister must be called on the loop that registered the source",
@@ -375,6 +377,8 @@ impl Drop for Registration {
             core.reactor.borrow_mut().slots.try_remove(self.key)
         });
         drop(slot);
+        let wakers = self.state.retire();
+        drop(wakers);
     }
 }
 
@@ -509,7 +513,7 @@ impl PollIo {
             }
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 blocked.set(true);
-                self.reg.with_slot(|slot| slot.readiness &= !bit);
+                self.reg.clear_bit(bit);
                 Err(err)
             }
             Err(err) => Err(err),
@@ -555,7 +559,7 @@ impl PollIo {
     /// Forgets readiness in direction `bit` (an operation just said `WouldBlock` or "not yet").
     pub(crate) fn clear(&self, bit: u8) {
         self.dir(bit).set(true);
-        self.reg.with_slot(|slot| slot.readiness &= !bit);
+        self.reg.clear_bit(bit);
     }
 
     /// Deregisters `source`; owners call it from `Drop`, before the descriptor closes.

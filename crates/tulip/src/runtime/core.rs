@@ -398,7 +398,11 @@ impl Core {
         let timer_wakers = self.timers.borrow_mut().take_all();
         drop(timer_wakers);
         let io_slots = std::mem::take(&mut self.reactor.borrow_mut().slots);
+        // The registrations share these states: mark them dead (their next poll fails) and
+        // drop the wakers, which may be the last references to their tasks.
+        let io_wakers: Vec<_> = io_slots.iter().map(|(_, state)| state.retire()).collect();
         drop(io_slots);
+        drop(io_wakers);
         self.run_all_ready();
         self.shared.closed.store(true, Ordering::Release);
     }
