@@ -344,10 +344,9 @@ async fn tulip_streams(addr: SocketAddr, buf: usize) -> io::Result<()> {
     Ok(())
 }
 
-/// The streams echo without a copy: `fill_buf` lends the reader's buffer, `write` sends
-/// straight from it (`StreamReader` implements `AsyncBufRead`), then `consume` and `drain`.
+/// The streams echo without a copy: `StreamReader::fill_buf` lends the reader's buffer,
+/// `write` sends straight from it, then `consume` and `drain`.
 async fn tulip_streams_buf(addr: SocketAddr) -> io::Result<()> {
-    use futures_lite::io::AsyncBufReadExt;
     let server = tulip::net::start_server(
         |mut reader, mut writer| async move {
             while let Ok(data @ [_, ..]) = reader.fill_buf().await {

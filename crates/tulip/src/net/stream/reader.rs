@@ -311,8 +311,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// of stream, or when `n` is 0. asyncio's `read(n)`; for its `read(-1)` use
     /// [`read_to_end`](StreamReader::read_to_end).
     ///
-    /// For a copy-free hot path read through the [`AsyncBufRead`] impl instead
-    /// (`fill_buf` / `consume`), which lends the buffer out.
+    /// For a copy-free hot path use [`fill_buf`](StreamReader::fill_buf) and
+    /// [`consume`](StreamReader::consume) instead, which lend the buffer out.
     ///
     /// # Errors
     ///
@@ -343,6 +343,59 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         }
         let n = n.min(self.buffered());
         Ok(self.take(n))
+    }
+
+    /// Lends the buffered bytes, reading from the transport first if none are buffered: the
+    /// copy-free way to read. Empty only at end of stream. The bytes stay buffered until
+    /// [`consume`](StreamReader::consume) takes them, so a protocol can parse what it can and
+    /// leave the rest. (The same as [`AsyncBufRead::poll_fill_buf`], without the `Pin`.)
+    ///
+    /// # Errors
+    ///
+    /// The transport's error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing leaves the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip::net::StreamReader;
+    ///
+    /// tulip::run(async {
+    ///     let mut reader = StreamReader::new(&b"ping"[..]);
+    ///     assert_eq!(reader.fill_buf().await.unwrap(), b"ping");
+    ///     reader.consume(2);
+    ///     assert_eq!(reader.fill_buf().await.unwrap(), b"ng");
+    ///     reader.consume(2);
+    ///     assert!(reader.fill_buf().await.unwrap().is_empty());
+    /// });
+    /// ```
+    pub async fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.buffered() == 0 {
+            self.fill(1).await?;
+        }
+        Ok(self.buffer())
+    }
+
+    /// Takes `n` bytes of what [`fill_buf`](StreamReader::fill_buf) lent out of the buffer
+    /// (at most what is buffered).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tulip::net::StreamReader;
+    ///
+    /// tulip::run(async {
+    ///     let mut reader = StreamReader::new(&b"key=value"[..]);
+    ///     let at = reader.fill_buf().await.unwrap().iter().position(|&b| b == b'=').unwrap();
+    ///     reader.consume(at + 1);
+    ///     assert_eq!(reader.read(100).await.unwrap(), b"value");
+    /// });
+    /// ```
+    pub fn consume(&mut self, n: usize) {
+        self.consume_buf(n.min(self.buffered()));
     }
 
     /// Reads until end of stream and returns everything: asyncio's `read()` / `read(-1)`.
@@ -600,8 +653,7 @@ impl<R: AsyncRead + Unpin> AsyncBufRead for StreamReader<R> {
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
-        let this = self.get_mut();
-        this.consume_buf(amt.min(this.buffered()));
+        StreamReader::consume(self.get_mut(), amt);
     }
 }
 
