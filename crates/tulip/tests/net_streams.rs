@@ -760,6 +760,53 @@ fn a_panicking_handler_leaves_the_server_serving() {
     assert!(reports[0].contains("handler exploded"), "{reports:?}");
 }
 
+#[test]
+fn a_handler_that_panics_before_returning_its_future_ends_only_its_connection() {
+    let _watchdog = support::watchdog("a_handler_that_panics_before_returning_its_future");
+    let mut rt = tulip::Runtime::new().unwrap();
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let seen = reports.clone();
+    rt.handle().set_exception_handler(move |cx| {
+        seen.lock()
+            .unwrap()
+            .push(cx.panic_message().unwrap_or_default().to_owned());
+    });
+    rt.block_on(async {
+        let calls = Rc::new(RefCell::new(0));
+        let counted = calls.clone();
+        let server = start_server(
+            move |reader: StreamReader, mut writer: StreamWriter| {
+                *counted.borrow_mut() += 1;
+                if *counted.borrow() == 1 {
+                    panic!("refused before the future existed");
+                }
+                async move {
+                    writer.write(b"welcome\n");
+                    writer.drain().await.unwrap();
+                    drop(reader);
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addrs()[0];
+
+        let (mut reader, _writer) = open_connection(addr).await.unwrap();
+        assert_eq!(reader.read_to_end().await.unwrap(), b"");
+
+        let (mut reader, _writer) = open_connection(addr).await.unwrap();
+        assert_eq!(reader.readline().await.unwrap(), b"welcome\n");
+        assert_eq!(*calls.borrow(), 2);
+
+        server.close();
+        server.wait_closed().await;
+    });
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("refused before"), "{reports:?}");
+}
+
 #[tulip::test]
 async fn start_server_on_a_taken_port_names_the_address() {
     let taken = TcpListener::builder()
