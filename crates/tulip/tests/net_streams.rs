@@ -714,10 +714,9 @@ async fn serve_forever_returns_when_another_task_closes_the_server() {
     server.wait_closed().await;
 }
 
-#[test]
-fn a_panicking_handler_leaves_the_server_serving() {
-    let _watchdog = support::watchdog("a_panicking_handler_leaves_the_server_serving");
-    let mut rt = tulip::Runtime::new().unwrap();
+/// A runtime whose exception handler keeps the panic messages it is given.
+fn runtime_recording_panics() -> (tulip::Runtime, Arc<Mutex<Vec<String>>>) {
+    let rt = tulip::Runtime::new().unwrap();
     let reports = Arc::new(Mutex::new(Vec::new()));
     let seen = reports.clone();
     rt.handle().set_exception_handler(move |cx| {
@@ -725,6 +724,13 @@ fn a_panicking_handler_leaves_the_server_serving() {
             .unwrap()
             .push(cx.panic_message().unwrap_or_default().to_owned());
     });
+    (rt, reports)
+}
+
+#[test]
+fn a_panicking_handler_leaves_the_server_serving() {
+    let _watchdog = support::watchdog("a_panicking_handler_leaves_the_server_serving");
+    let (mut rt, reports) = runtime_recording_panics();
     rt.block_on(async {
         let server = start_server(
             |mut reader: StreamReader, mut writer: StreamWriter| async move {
@@ -763,14 +769,7 @@ fn a_panicking_handler_leaves_the_server_serving() {
 #[test]
 fn a_handler_that_panics_before_returning_its_future_ends_only_its_connection() {
     let _watchdog = support::watchdog("a_handler_that_panics_before_returning_its_future");
-    let mut rt = tulip::Runtime::new().unwrap();
-    let reports = Arc::new(Mutex::new(Vec::new()));
-    let seen = reports.clone();
-    rt.handle().set_exception_handler(move |cx| {
-        seen.lock()
-            .unwrap()
-            .push(cx.panic_message().unwrap_or_default().to_owned());
-    });
+    let (mut rt, reports) = runtime_recording_panics();
     rt.block_on(async {
         let calls = Rc::new(RefCell::new(0));
         let counted = calls.clone();
