@@ -183,3 +183,70 @@ fn the_last_promise_dropped_while_waiting_wakes_with_recv_error() {
         |_, receiver| assert_eq!(wait(receiver), Err(RecvError)),
     );
 }
+
+/// A waker of its own for this thread, told apart from the others by its address.
+fn own_waker() -> (Arc<Unpark>, Waker) {
+    let unpark = Arc::new(Unpark(thread::current()));
+    (unpark.clone(), Waker::from(unpark))
+}
+
+#[test]
+fn a_waker_replaced_while_the_value_is_set_is_woken_and_dropped_once() {
+    let wakers = std::sync::Mutex::new(Vec::new());
+    race(
+        |_| oneshot::channel(),
+        |round, promise| {
+            for _ in 0..round % 7 {
+                std::hint::spin_loop();
+            }
+            promise.set_result(round).unwrap();
+        },
+        |round, mut receiver| {
+            // Wait with one waker, then go on waiting with another: the channel must swap
+            // them while the value may be landing, and wake (and drop) the right one.
+            let (first, first_waker) = own_waker();
+            let (second, second_waker) = own_waker();
+            let outcome = match Pin::new(&mut receiver).poll(&mut Context::from_waker(&first_waker))
+            {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => loop {
+                    let mut cx = Context::from_waker(&second_waker);
+                    if let Poll::Ready(outcome) = Pin::new(&mut receiver).poll(&mut cx) {
+                        break outcome;
+                    }
+                    thread::park();
+                },
+            };
+            assert_eq!(outcome, Ok(round));
+            wakers.lock().unwrap().extend([first, second]);
+        },
+    );
+    // The promise woke (and dropped) what it took, the receiver dropped what it took back.
+    for waker in wakers.into_inner().unwrap() {
+        assert_eq!(Arc::strong_count(&waker), 1, "a waker clone leaked");
+    }
+}
+
+#[test]
+fn a_waiting_receiver_and_its_promise_dropped_at_once_drop_the_waker_once() {
+    let wakers = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = wakers.clone();
+    race(
+        |_| oneshot::channel::<usize>(),
+        |round, promise| {
+            for _ in 0..round % 5 {
+                std::hint::spin_loop();
+            }
+            drop(promise);
+        },
+        move |_, mut receiver| {
+            let (unpark, waker) = own_waker();
+            let _ = Pin::new(&mut receiver).poll(&mut Context::from_waker(&waker));
+            drop(receiver);
+            kept.lock().unwrap().push(unpark);
+        },
+    );
+    for waker in wakers.lock().unwrap().iter() {
+        assert_eq!(Arc::strong_count(waker), 1, "a waker clone leaked");
+    }
+}
