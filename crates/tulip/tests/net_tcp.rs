@@ -181,6 +181,22 @@ async fn dropping_the_owned_write_half_sends_eof() {
 }
 
 #[tulip::test]
+async fn dropping_the_read_half_then_the_write_half_closes_with_eof() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (mut server, _) = listener.accept().await.unwrap();
+    let (crd, mut cwr) = client.into_split();
+    cwr.write_all(b"last words").await.unwrap();
+    drop(crd);
+    drop(cwr); // the last half: the socket closes, no shutdown first
+    let mut rest = Vec::new();
+    server.read_to_end(&mut rest).await.unwrap();
+    assert_eq!(rest, b"last words");
+}
+
+#[tulip::test]
 async fn reuniting_halves_of_different_streams_gives_them_back() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let a = TcpStream::connect(listener.local_addr().unwrap())

@@ -1572,7 +1572,8 @@ pub struct OwnedReadHalf<S> {
 /// The write half of a [`TcpStream`] or [`UnixStream`](crate::net::UnixStream), owned: from
 /// [`TcpStream::into_split`]. Implements [`AsyncWrite`]; dropping it (or
 /// [`AsyncWrite::poll_close`]) shuts the write direction down, unless
-/// [`reunite`](OwnedReadHalf::reunite) took it back.
+/// [`reunite`](OwnedReadHalf::reunite) took it back. (Dropped after the read half, it closes
+/// the socket instead, which tells the peer the same: end of stream.)
 ///
 /// # Examples
 ///
@@ -1671,7 +1672,9 @@ impl<S: AsFd> OwnedWriteHalf<S> {
 
 impl<S: AsFd> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
-        if self.shutdown_on_drop {
+        // Dropped after the read half, this closes the socket, which ends the write direction
+        // too: a shutdown first would be one more system call per connection.
+        if self.shutdown_on_drop && Rc::strong_count(&self.inner) > 1 {
             let _ = shutdown_write(&*self.inner);
         }
     }
