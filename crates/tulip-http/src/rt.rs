@@ -247,13 +247,25 @@ pub struct TulipTimer;
 impl hyper::rt::Timer for TulipTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
+            deadline: None,
             sleep: tulip::time::sleep(duration),
         })
     }
 
     fn sleep_until(&self, deadline: StdInstant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        let deadline = tulip::time::Instant::from_std(deadline);
         Box::pin(HyperSleep {
-            sleep: tulip::time::sleep_until(tulip::time::Instant::from_std(deadline)),
+            deadline: Some(deadline),
+            sleep: SPARE_SLEEPS
+                .with(|spare| spare.borrow_mut().pop())
+                .map(|mut sleep| {
+                    // One due no later stays armed: it fires early at worst, and is then moved.
+                    if sleep.deadline() > deadline {
+                        sleep.reset(deadline);
+                    }
+                    sleep
+                })
+                .unwrap_or_else(|| tulip::time::sleep_until(deadline)),
         })
     }
 
@@ -263,17 +275,37 @@ impl hyper::rt::Timer for TulipTimer {
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: StdInstant) {
         match sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
-            Some(ours) => ours
-                .get_mut()
-                .sleep
-                .reset(tulip::time::Instant::from_std(new_deadline)),
+            Some(ours) => {
+                let ours = ours.get_mut();
+                let deadline = tulip::time::Instant::from_std(new_deadline);
+                ours.deadline = Some(deadline);
+                if ours.sleep.deadline() > deadline {
+                    ours.sleep.reset(deadline);
+                }
+            }
             None => *sleep = self.sleep_until(new_deadline),
         }
     }
 }
 
-/// A tulip sleep as hyper's `Sleep`.
+/// The most spare sleeps a thread keeps (see `SPARE_SLEEPS`).
+const MAX_SPARE_SLEEPS: usize = 256;
+
+thread_local! {
+    /// Sleeps that hyper dropped, still armed, for its next `sleep_until`. hyper's HTTP/1
+    /// server makes a new header read timeout for every request and drops it as soon as the
+    /// headers are in, almost always long before it is due: handing its timer on costs a look
+    /// at the timer instead of arming one and disarming it again (and a read of the clock).
+    /// A spare keeps its timer — and the waker of the task that last polled it — until it is
+    /// due or taken again; a timer that comes due in the meantime wakes that task once for
+    /// nothing, which a task must tolerate anyway.
+    static SPARE_SLEEPS: RefCell<Vec<tulip::time::Sleep>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A tulip sleep as hyper's `Sleep`. With a `deadline`, the sleep may be due earlier (a spare
+/// handed on, or a deadline moved later): when it fires before `deadline`, it is moved there.
 struct HyperSleep {
+    deadline: Option<tulip::time::Instant>,
     sleep: tulip::time::Sleep,
 }
 
@@ -281,7 +313,35 @@ impl Future for HyperSleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.get_mut().sleep).poll(cx)
+        let this = self.get_mut();
+        loop {
+            if Pin::new(&mut this.sleep).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            match this.deadline {
+                Some(deadline) if this.sleep.deadline() < deadline => this.sleep.reset(deadline),
+                _ => return Poll::Ready(()),
+            }
+        }
+    }
+}
+
+impl Drop for HyperSleep {
+    fn drop(&mut self) {
+        if self.deadline.is_none() {
+            return;
+        }
+        // The stand-in is never armed, so it costs nothing to make or drop.
+        let stand_in = tulip::time::sleep_until(self.sleep.deadline());
+        let sleep = std::mem::replace(&mut self.sleep, stand_in);
+        // During the thread's exit the spares are gone already: the sleep is just dropped.
+        let _ = SPARE_SLEEPS.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut()
+                && spare.len() < MAX_SPARE_SLEEPS
+            {
+                spare.push(sleep);
+            }
+        });
     }
 }
 
