@@ -7,7 +7,6 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
@@ -823,11 +822,13 @@ async fn serve_connection(
 ) {
     // Responses are written whole in one go; Nagle would only hold the last segment back.
     let _ = stream.set_nodelay(true);
-    let answered_too_large = Rc::new(Cell::new(false));
-    let service = Service {
+    let state = Rc::new(Connection {
         context: context.clone(),
         remote,
-        answered_too_large: answered_too_large.clone(),
+        answered_too_large: Cell::new(false),
+    });
+    let service = Service {
+        connection: state.clone(),
     };
     let shared = &context.shared;
     let Some(acceptor) = &context.tls else {
@@ -843,7 +844,7 @@ async fn serve_connection(
             connection.poll_without_shutdown(cx)
         })
         .await;
-        if served && answered_too_large.get() {
+        if served && state.answered_too_large.get() {
             let stream = connection.into_parts().io.into_inner();
             linger(stream).await;
         }
@@ -963,11 +964,21 @@ async fn drive(
 
 /// hyper's view of the router, for one connection.
 struct Service {
+    connection: Rc<Connection>,
+}
+
+/// What a connection's requests share.
+pub(crate) struct Connection {
     context: Rc<Context>,
     remote: SocketAddr,
     /// Set when a response was `413`: the connection then closes lingering (see `linger`).
-    answered_too_large: Rc<Cell<bool>>,
+    answered_too_large: Cell<bool>,
 }
+
+/// One request's answer as hyper awaits it: the router's boxed future, which runs the handler
+/// under `catch_unwind` and turns its response into hyper's ([`Finish`]). The only allocation
+/// per request.
+type ServiceFuture = Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>;
 
 impl hyper::service::Service<http::Request<Incoming>> for Service {
     type Response = http::Response<Full<Bytes>>;
@@ -975,7 +986,8 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
     type Future = ServiceFuture;
 
     fn call(&self, request: http::Request<Incoming>) -> ServiceFuture {
-        let context = &self.context;
+        let connection = &self.connection;
+        let context = &connection.context;
         let (head, body) = request.into_parts();
         let is_head = head.method == Method::HEAD;
         if let Some(paths) = &context.shared.paths {
@@ -997,88 +1009,69 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                     // know how this ends.
                     RequestError::too_large(context.max_body_size).into_response()
                 } else {
-                    // Kept for the message should the handler panic (cheap: both share their
-                    // bytes with the request's).
-                    let method = head.method.clone();
-                    let uri = head.uri.clone();
-                    let request =
-                        Request::from_parts(head, body, params, self.remote, context.max_body_size);
-                    return ServiceFuture {
-                        state: Answer::Handler {
-                            future: handler(request),
-                            method,
-                            uri,
-                        },
+                    let finish = Finish {
+                        connection: connection.clone(),
                         is_head,
-                        context: self.context.clone(),
-                        answered_too_large: self.answered_too_large.clone(),
+                        // Kept for the message should the handler panic (cheap: both share
+                        // their bytes with the request's).
+                        method: head.method.clone(),
+                        uri: head.uri.clone(),
                     };
+                    let request = Request::from_parts(
+                        head,
+                        body,
+                        params,
+                        connection.remote,
+                        context.max_body_size,
+                    );
+                    return handler(request, finish);
                 }
             }
         };
-        ServiceFuture {
-            state: Answer::Ready(Some(response)),
-            is_head,
-            context: self.context.clone(),
-            answered_too_large: self.answered_too_large.clone(),
-        }
+        let connection = connection.clone();
+        Box::pin(async move { Ok(finish(&connection, response, is_head)) })
     }
 }
 
-/// One request's answer, as hyper awaits it: the handler's own boxed future (the router's
-/// only allocation per request), polled under `catch_unwind`, then the response turned into
-/// hyper's. A named future rather than a second box around an `async` block.
-struct ServiceFuture {
-    state: Answer,
+/// What is left to do with a handler's response: passed to the router's handlers, which
+/// call [`finish`](Finish::finish) (or [`panicked`](Finish::panicked)) on what they return.
+pub(crate) struct Finish {
+    connection: Rc<Connection>,
     is_head: bool,
-    context: Rc<Context>,
-    answered_too_large: Rc<Cell<bool>>,
+    method: Method,
+    uri: http::Uri,
 }
 
-enum Answer {
-    /// Answered without a handler (404, 405, 413 from the declared length); taken when polled.
-    Ready(Option<Response>),
-    /// A handler is running.
-    Handler {
-        future: Pin<Box<dyn Future<Output = Response>>>,
-        method: Method,
-        uri: http::Uri,
-    },
-}
-
-impl Future for ServiceFuture {
-    type Output = Result<http::Response<Full<Bytes>>, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        // Every field is Unpin (the handler's future is boxed).
-        let this = self.get_mut();
-        let response = match &mut this.state {
-            Answer::Ready(response) => response.take().unwrap_or_default(),
-            Answer::Handler {
-                future,
-                method,
-                uri,
-            } => match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(response)) => response,
-                Err(_) => {
-                    tracing::error!(
-                        "tulip-http server: the handler for {method} {} panicked",
-                        uri.path()
-                    );
-                    Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
-                }
-            },
-        };
-        // The handler (and whatever it holds) is dropped now, not when hyper drops us.
-        this.state = Answer::Ready(None);
-        if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            this.answered_too_large.set(true);
-        }
-        let shared = &this.context.shared;
-        shared.requests.set(shared.requests.get() + 1);
-        Poll::Ready(Ok(into_hyper(response, this.is_head)))
+impl Finish {
+    /// The handler's response as hyper sends it, counted.
+    pub(crate) fn finish(self, response: Response) -> http::Response<Full<Bytes>> {
+        finish(&self.connection, response, self.is_head)
     }
+
+    /// The handler panicked: a `500`, and the panic logged with the request's method and path.
+    pub(crate) fn panicked(self) -> http::Response<Full<Bytes>> {
+        tracing::error!(
+            "tulip-http server: the handler for {} {} panicked",
+            self.method,
+            self.uri.path()
+        );
+        let response = Response::error_text(StatusCode::INTERNAL_SERVER_ERROR);
+        finish(&self.connection, response, self.is_head)
+    }
+}
+
+/// Counts the response and turns it into hyper's.
+fn finish(
+    connection: &Connection,
+    response: Response,
+    is_head: bool,
+) -> http::Response<Full<Bytes>> {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        connection.answered_too_large.set(true);
+    }
+    let shared = &connection.context.shared;
+    shared.requests.set(shared.requests.get() + 1);
+    into_hyper(response, is_head)
 }
 
 /// The response as hyper sends it. The body's length is the `Content-Length` (hyper writes
