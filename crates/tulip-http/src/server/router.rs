@@ -450,10 +450,7 @@ where
             let answered = AssertUnwindSafe(async move { future.await.into_response() })
                 .catch_unwind()
                 .await;
-            Ok(match answered {
-                Ok(response) => finish.finish(response),
-                Err(_) => finish.panicked(),
-            })
+            finish.finish(answered)
         })
     })
 }

@@ -1034,7 +1034,7 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
 }
 
 /// What is left to do with a handler's response: passed to the router's handlers, which
-/// call [`finish`](Finish::finish) (or [`panicked`](Finish::panicked)) on what they return.
+/// call [`finish`](Finish::finish) on what they return (or on their panic).
 pub(crate) struct Finish {
     connection: Rc<Connection>,
     is_head: bool,
@@ -1043,24 +1043,33 @@ pub(crate) struct Finish {
 }
 
 impl Finish {
-    /// The handler's response as hyper sends it, counted.
-    pub(crate) fn finish(self, response: Response) -> http::Response<Full<Bytes>> {
-        finish(&self.connection, response, self.is_head)
+    /// What the handler answered, as hyper sends it, counted; a panic becomes a `500` (and is
+    /// logged with the request's method and path).
+    #[inline]
+    pub(crate) fn finish(
+        self,
+        answered: std::thread::Result<Response>,
+    ) -> Result<http::Response<Full<Bytes>>, Infallible> {
+        let response = match answered {
+            Ok(response) => response,
+            Err(_) => self.panicked(),
+        };
+        Ok(finish(&self.connection, response, self.is_head))
     }
 
-    /// The handler panicked: a `500`, and the panic logged with the request's method and path.
-    pub(crate) fn panicked(self) -> http::Response<Full<Bytes>> {
+    #[cold]
+    fn panicked(&self) -> Response {
         tracing::error!(
             "tulip-http server: the handler for {} {} panicked",
             self.method,
             self.uri.path()
         );
-        let response = Response::error_text(StatusCode::INTERNAL_SERVER_ERROR);
-        finish(&self.connection, response, self.is_head)
+        Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
 /// Counts the response and turns it into hyper's.
+#[inline]
 fn finish(
     connection: &Connection,
     response: Response,
@@ -1076,6 +1085,7 @@ fn finish(
 
 /// The response as hyper sends it. The body's length is the `Content-Length` (hyper writes
 /// it), whatever the handler set; a `HEAD` response keeps the length and drops the body.
+#[inline]
 fn into_hyper(response: Response, is_head: bool) -> http::Response<Full<Bytes>> {
     let mut response = response.into_http();
     let length = response.body().len();
