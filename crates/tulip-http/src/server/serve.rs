@@ -405,6 +405,7 @@ impl Server {
             active: Cell::new(0),
             limit: (config.max_connections > 0).then(|| Semaphore::new(config.max_connections)),
             shutdown: Event::new(),
+            stopping: Cell::new(false),
             force: Event::new(),
             idle: Event::new(),
             accept_done: Event::new(),
@@ -611,6 +612,7 @@ impl ServerHandle {
     /// ```
     pub async fn shutdown(self) {
         let shared = &self.shared;
+        shared.stopping.set(true);
         shared.shutdown.set();
         shared.accept_done.wait().await;
         let drained = match shared.shutdown_timeout {
@@ -688,6 +690,9 @@ struct Shared {
     limit: Option<Semaphore>,
     /// Set by `shutdown`: stop accepting, close connections once idle.
     shutdown: Event,
+    /// Set by `shutdown` with `shutdown`, for connections to look at on every wake-up
+    /// instead of the event (which takes a lock).
+    stopping: Cell<bool>,
     /// Set when the shutdown timeout runs out: close connections now.
     force: Event,
     /// Set while no connection is open.
@@ -934,6 +939,9 @@ async fn drive(
     let mut shutdown = pin!(shared.shutdown.wait());
     let mut force = pin!(shared.force.wait());
     let mut closing = false;
+    // The waker `shutdown` holds: until the server stops, it need not be polled again (it
+    // takes a lock) while the connection is woken with the same one.
+    let mut watching: Option<std::task::Waker> = None;
     let ended = poll_fn(|cx| {
         // At most one of the events is polled at a time: this runs on every wake-up of the
         // connection, so it stays cheap.
@@ -942,11 +950,17 @@ async fn drive(
             if force.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(None);
             }
-        } else if shutdown.as_mut().poll(cx).is_ready() {
-            closing = true;
-            begin_graceful = true;
-            if force.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(None);
+        } else if shared.stopping.get()
+            || !watching.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            if shutdown.as_mut().poll(cx).is_ready() {
+                closing = true;
+                begin_graceful = true;
+                if force.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+            } else {
+                watching = Some(cx.waker().clone());
             }
         }
         poll(cx, begin_graceful).map(Some)
