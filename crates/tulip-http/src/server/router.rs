@@ -14,6 +14,7 @@ use futures_lite::FutureExt;
 use http::Method;
 use http::header::HeaderValue;
 use http_body_util::Full;
+use hyper::body::Incoming;
 
 use super::request::Request;
 use super::response::IntoResponse;
@@ -23,7 +24,8 @@ use super::serve::Finish;
 /// `catch_unwind` and hands its response to the [`Finish`], in one boxed future.
 pub(crate) type Handler = Rc<
     dyn Fn(
-        Request,
+        http::Request<Incoming>,
+        Vec<(String, String)>,
         Finish,
     ) -> Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>,
 >;
@@ -442,8 +444,8 @@ where
     F: Future<Output = R> + 'static,
     R: IntoResponse,
 {
-    Rc::new(move |request, finish: Finish| {
-        let future = handler(request);
+    Rc::new(move |request, params, finish: Finish| {
+        let future = handler(finish.request(request, params));
         Box::pin(async move {
             // A panic turning the value into a response (a `Serialize` impl) is the
             // handler's too.

@@ -1002,15 +1002,15 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
     fn call(&self, request: http::Request<Incoming>) -> ServiceFuture {
         let connection = &self.connection;
         let context = &connection.context;
-        let (head, body) = request.into_parts();
-        let is_head = head.method == Method::HEAD;
+        let method = request.method();
+        let is_head = method == Method::HEAD;
         if let Some(paths) = &context.shared.paths {
             *paths
                 .borrow_mut()
-                .entry(head.uri.path().to_owned())
+                .entry(request.uri().path().to_owned())
                 .or_default() += 1;
         }
-        let response = match context.router.dispatch(&head.method, head.uri.path()) {
+        let response = match context.router.dispatch(method, request.uri().path()) {
             Dispatch::NotFound => Response::not_found(),
             Dispatch::MethodNotAllowed(allow) => {
                 let mut response = Response::error_text(StatusCode::METHOD_NOT_ALLOWED);
@@ -1018,7 +1018,7 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                 response
             }
             Dispatch::Handler { handler, params } => {
-                if body.size_hint().lower() > context.max_body_size as u64 {
+                if request.body().size_hint().lower() > context.max_body_size as u64 {
                     // The declared length is over the limit: no need to run the handler to
                     // know how this ends.
                     RequestError::too_large(context.max_body_size).into_response()
@@ -1028,17 +1028,11 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                         is_head,
                         // Kept for the message should the handler panic (cheap: both share
                         // their bytes with the request's).
-                        method: head.method.clone(),
-                        uri: head.uri.clone(),
+                        method: method.clone(),
+                        uri: request.uri().clone(),
                     };
-                    let request = Request::from_parts(
-                        head,
-                        body,
-                        params,
-                        connection.remote,
-                        context.max_body_size,
-                    );
-                    return handler(request, finish);
+                    // The handler makes the `Request` itself, where it is used: fewer copies.
+                    return handler(request, params, finish);
                 }
             }
         };
@@ -1057,6 +1051,24 @@ pub(crate) struct Finish {
 }
 
 impl Finish {
+    /// The handler's view of hyper's request.
+    #[inline]
+    pub(crate) fn request(
+        &self,
+        request: http::Request<Incoming>,
+        params: Vec<(String, String)>,
+    ) -> Request {
+        let (head, body) = request.into_parts();
+        let connection = &self.connection;
+        Request::from_parts(
+            head,
+            body,
+            params,
+            connection.remote,
+            connection.context.max_body_size,
+        )
+    }
+
     /// What the handler answered, as hyper sends it, counted; a panic becomes a `500` (and is
     /// logged with the request's method and path).
     #[inline]
