@@ -346,3 +346,39 @@ impl Drop for HyperSleep {
 }
 
 impl hyper::rt::Sleep for HyperSleep {}
+
+#[cfg(test)]
+mod tests {
+    use hyper::rt::Timer;
+
+    use super::*;
+
+    #[test]
+    fn a_spare_sleep_due_earlier_still_waits_for_the_later_deadline() {
+        let mut rt = tulip::Runtime::builder().test_clock().build().unwrap();
+        rt.block_on(async {
+            let start = tulip::time::Instant::now();
+            let at = |secs| (start + Duration::from_secs(secs)).into_std();
+            // Armed at 5 s, then dropped: its timer becomes the spare the next sleep takes.
+            let mut early = TulipTimer.sleep_until(at(5));
+            assert!(
+                futures_lite::future::poll_once(early.as_mut())
+                    .await
+                    .is_none()
+            );
+            drop(early);
+            TulipTimer.sleep_until(at(10)).await;
+            assert_eq!(start.elapsed(), Duration::from_secs(10));
+
+            // A deadline moved later is waited for; one moved earlier is kept.
+            let mut later = TulipTimer.sleep_until(at(11));
+            TulipTimer.reset(&mut later, at(13));
+            later.await;
+            assert_eq!(start.elapsed(), Duration::from_secs(13));
+            let mut sooner = TulipTimer.sleep_until(at(20));
+            TulipTimer.reset(&mut sooner, at(14));
+            sooner.await;
+            assert_eq!(start.elapsed(), Duration::from_secs(14));
+        });
+    }
+}
