@@ -46,7 +46,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant as StdInstant};
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -248,24 +248,31 @@ impl hyper::rt::Timer for TulipTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
             deadline: None,
-            sleep: tulip::time::sleep(duration),
+            timer: Armed {
+                sleep: tulip::time::sleep(duration),
+                waker: None,
+            },
         })
     }
 
     fn sleep_until(&self, deadline: StdInstant) -> Pin<Box<dyn hyper::rt::Sleep>> {
         let deadline = tulip::time::Instant::from_std(deadline);
+        let timer = SPARE_SLEEPS
+            .with(|spare| spare.borrow_mut().pop())
+            .map(|mut timer| {
+                // One due no later stays armed: it fires early at worst, and is then moved.
+                if timer.sleep.deadline() > deadline {
+                    timer.reset(deadline);
+                }
+                timer
+            })
+            .unwrap_or_else(|| Armed {
+                sleep: tulip::time::sleep_until(deadline),
+                waker: None,
+            });
         Box::pin(HyperSleep {
             deadline: Some(deadline),
-            sleep: SPARE_SLEEPS
-                .with(|spare| spare.borrow_mut().pop())
-                .map(|mut sleep| {
-                    // One due no later stays armed: it fires early at worst, and is then moved.
-                    if sleep.deadline() > deadline {
-                        sleep.reset(deadline);
-                    }
-                    sleep
-                })
-                .unwrap_or_else(|| tulip::time::sleep_until(deadline)),
+            timer,
         })
     }
 
@@ -279,8 +286,8 @@ impl hyper::rt::Timer for TulipTimer {
                 let ours = ours.get_mut();
                 let deadline = tulip::time::Instant::from_std(new_deadline);
                 ours.deadline = Some(deadline);
-                if ours.sleep.deadline() > deadline {
-                    ours.sleep.reset(deadline);
+                if ours.timer.sleep.deadline() > deadline {
+                    ours.timer.reset(deadline);
                 }
             }
             None => *sleep = self.sleep_until(new_deadline),
@@ -299,14 +306,51 @@ thread_local! {
     /// A spare keeps its timer — and the waker of the task that last polled it — until it is
     /// due or taken again; a timer that comes due in the meantime wakes that task once for
     /// nothing, which a task must tolerate anyway.
-    static SPARE_SLEEPS: RefCell<Vec<tulip::time::Sleep>> = const { RefCell::new(Vec::new()) };
+    static SPARE_SLEEPS: RefCell<Vec<Armed>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A tulip sleep as hyper's `Sleep`. With a `deadline`, the sleep may be due earlier (a spare
+/// A tulip sleep, and the waker its timer is known to hold.
+struct Armed {
+    sleep: tulip::time::Sleep,
+    /// Set when the sleep was last polled with this waker and stayed pending: its timer then
+    /// wakes this waker at the deadline, and until then a poll with the same waker can say
+    /// Pending from a look at the clock, without going to the loop's timers.
+    waker: Option<Waker>,
+}
+
+impl Armed {
+    fn reset(&mut self, deadline: tulip::time::Instant) {
+        self.sleep.reset(deadline);
+        self.waker = None;
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(waker) = &self.waker
+            && waker.will_wake(cx.waker())
+            && tulip::time::Instant::now() < self.sleep.deadline()
+        {
+            return Poll::Pending;
+        }
+        match Pin::new(&mut self.sleep).poll(cx) {
+            Poll::Pending => {
+                if !self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    self.waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            Poll::Ready(()) => {
+                self.waker = None;
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+/// A tulip sleep as hyper's `Sleep`. With a `deadline`, the timer may be due earlier (a spare
 /// handed on, or a deadline moved later): when it fires before `deadline`, it is moved there.
 struct HyperSleep {
     deadline: Option<tulip::time::Instant>,
-    sleep: tulip::time::Sleep,
+    timer: Armed,
 }
 
 impl Future for HyperSleep {
@@ -315,11 +359,13 @@ impl Future for HyperSleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         loop {
-            if Pin::new(&mut this.sleep).poll(cx).is_pending() {
+            if this.timer.poll(cx).is_pending() {
                 return Poll::Pending;
             }
             match this.deadline {
-                Some(deadline) if this.sleep.deadline() < deadline => this.sleep.reset(deadline),
+                Some(deadline) if this.timer.sleep.deadline() < deadline => {
+                    this.timer.reset(deadline)
+                }
                 _ => return Poll::Ready(()),
             }
         }
@@ -332,14 +378,17 @@ impl Drop for HyperSleep {
             return;
         }
         // The stand-in is never armed, so it costs nothing to make or drop.
-        let stand_in = tulip::time::sleep_until(self.sleep.deadline());
-        let sleep = std::mem::replace(&mut self.sleep, stand_in);
+        let stand_in = Armed {
+            sleep: tulip::time::sleep_until(self.timer.sleep.deadline()),
+            waker: None,
+        };
+        let timer = std::mem::replace(&mut self.timer, stand_in);
         // During the thread's exit the spares are gone already: the sleep is just dropped.
         let _ = SPARE_SLEEPS.try_with(|spare| {
             if let Ok(mut spare) = spare.try_borrow_mut()
                 && spare.len() < MAX_SPARE_SLEEPS
             {
-                spare.push(sleep);
+                spare.push(timer);
             }
         });
     }
