@@ -40,8 +40,12 @@ const CLIENTS: [(&str, &str); 5] = [
 ];
 
 /// The servers `http_server` knows: `(key, row label)`. `uvicorn` needs `--python`.
-const SERVERS: [(&str, &str); 4] = [
+const SERVERS: [(&str, &str); 5] = [
     ("tulip-http", "tulip-http server"),
+    (
+        "tulip-http-no-timeout",
+        "tulip-http server, no header timeout",
+    ),
     ("hyper-ct", "hyper 1.x, tokio current_thread"),
     (
         "hyper-ct-timer",
@@ -60,7 +64,13 @@ pub(crate) const CLIENT_KEYS: [&str; 5] = [
 ];
 
 /// The server keys, for the usage text.
-pub(crate) const SERVER_KEYS: [&str; 4] = [SERVERS[0].0, SERVERS[1].0, SERVERS[2].0, SERVERS[3].0];
+pub(crate) const SERVER_KEYS: [&str; 5] = [
+    SERVERS[0].0,
+    SERVERS[1].0,
+    SERVERS[2].0,
+    SERVERS[3].0,
+    SERVERS[4].0,
+];
 
 /// The `http_client` scenario (prints its own table, whose rows are clients).
 pub(crate) fn client(options: &Options) -> Vec<Table> {

@@ -6,6 +6,7 @@
 //! | kind | what |
 //! |---|---|
 //! | `tulip-http` | `tulip_http::server::Server` with a `Router` holding the one route, on `tulip::Runtime` |
+//! | `tulip-http-no-timeout` | the same with `header_read_timeout(None)`: no timer, as `hyper-ct` |
 //! | `hyper-ct` | hyper 1.x's `server::conn::http1` over hyper-util's `TokioIo`, a task per connection on tokio current_thread, a `service_fn` that checks the path (hyper's defaults: no timer, so no header read timeout) |
 //! | `hyper-ct-timer` | the same with hyper-util's `TokioTimer` and a 30 s `header_read_timeout`, as tulip-http's server has by default |
 
@@ -21,7 +22,12 @@ use http_body_util::Full;
 use crate::net::proc::{READY, pin_current_thread, raise_nofile};
 
 /// The built-in servers.
-pub(crate) const KINDS: [&str; 3] = ["tulip-http", "hyper-ct", "hyper-ct-timer"];
+pub(crate) const KINDS: [&str; 4] = [
+    "tulip-http",
+    "tulip-http-no-timeout",
+    "hyper-ct",
+    "hyper-ct-timer",
+];
 
 /// The body of every `GET /`.
 pub(crate) const HELLO: &str = "Hello, World!";
@@ -70,7 +76,9 @@ fn parse(args: &[String]) -> io::Result<(String, SocketAddr)> {
 
 fn serve(kind: &str, addr: SocketAddr) -> io::Result<()> {
     match kind {
-        "tulip-http" => tulip::Runtime::new()?.block_on(tulip_http(addr)),
+        "tulip-http" | "tulip-http-no-timeout" => {
+            tulip::Runtime::new()?.block_on(tulip_http(addr, kind == "tulip-http"))
+        }
         "hyper-ct" | "hyper-ct-timer" => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
@@ -89,10 +97,15 @@ fn announce(addr: SocketAddr) -> io::Result<()> {
     out.flush()
 }
 
-async fn tulip_http(addr: SocketAddr) -> io::Result<()> {
+/// tulip-http's server; without `timeout`, with no header read timeout (its default is 30 s).
+async fn tulip_http(addr: SocketAddr, timeout: bool) -> io::Result<()> {
     use tulip_http::server::{Router, Server};
     let router = Router::new().get("/", |_request| async { HELLO });
-    let server = Server::bind(&addr.to_string()).await?.serve(router);
+    let mut builder = Server::builder();
+    if !timeout {
+        builder = builder.header_read_timeout(None);
+    }
+    let server = builder.bind(&addr.to_string()).await?.serve(router);
     announce(server.local_addr())?;
     std::future::pending::<()>().await;
     Ok(())

@@ -46,7 +46,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant as StdInstant};
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -247,13 +247,32 @@ pub struct TulipTimer;
 impl hyper::rt::Timer for TulipTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
-            sleep: tulip::time::sleep(duration),
+            deadline: None,
+            timer: Armed {
+                sleep: tulip::time::sleep(duration),
+                waker: None,
+            },
         })
     }
 
     fn sleep_until(&self, deadline: StdInstant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        let deadline = tulip::time::Instant::from_std(deadline);
+        let timer = SPARE_SLEEPS
+            .with(|spare| spare.borrow_mut().pop())
+            .map(|mut timer| {
+                // One due no later stays armed: it fires early at worst, and is then moved.
+                if timer.sleep.deadline() > deadline {
+                    timer.reset(deadline);
+                }
+                timer
+            })
+            .unwrap_or_else(|| Armed {
+                sleep: tulip::time::sleep_until(deadline),
+                waker: None,
+            });
         Box::pin(HyperSleep {
-            sleep: tulip::time::sleep_until(tulip::time::Instant::from_std(deadline)),
+            deadline: Some(deadline),
+            timer,
         })
     }
 
@@ -263,26 +282,152 @@ impl hyper::rt::Timer for TulipTimer {
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: StdInstant) {
         match sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
-            Some(ours) => ours
-                .get_mut()
-                .sleep
-                .reset(tulip::time::Instant::from_std(new_deadline)),
+            Some(ours) => {
+                let ours = ours.get_mut();
+                let deadline = tulip::time::Instant::from_std(new_deadline);
+                ours.deadline = Some(deadline);
+                if ours.timer.sleep.deadline() > deadline {
+                    ours.timer.reset(deadline);
+                }
+            }
             None => *sleep = self.sleep_until(new_deadline),
         }
     }
 }
 
-/// A tulip sleep as hyper's `Sleep`.
-struct HyperSleep {
+/// The most spare sleeps a thread keeps (see `SPARE_SLEEPS`).
+const MAX_SPARE_SLEEPS: usize = 256;
+
+thread_local! {
+    /// Sleeps that hyper dropped, still armed, for its next `sleep_until`. hyper's HTTP/1
+    /// server makes a new header read timeout for every request and drops it as soon as the
+    /// headers are in, almost always long before it is due: handing its timer on costs a look
+    /// at the timer instead of arming one and disarming it again (and a read of the clock).
+    /// A spare keeps its timer — and the waker of the task that last polled it — until it is
+    /// due or taken again; a timer that comes due in the meantime wakes that task once for
+    /// nothing, which a task must tolerate anyway.
+    static SPARE_SLEEPS: RefCell<Vec<Armed>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A tulip sleep, and the waker its timer is known to hold.
+struct Armed {
     sleep: tulip::time::Sleep,
+    /// Set when the sleep was last polled with this waker and stayed pending: its timer then
+    /// wakes this waker at the deadline, and until then a poll with the same waker can say
+    /// Pending from a look at the clock, without going to the loop's timers.
+    waker: Option<Waker>,
+}
+
+impl Armed {
+    fn reset(&mut self, deadline: tulip::time::Instant) {
+        self.sleep.reset(deadline);
+        self.waker = None;
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(waker) = &self.waker
+            && waker.will_wake(cx.waker())
+            && tulip::time::Instant::now() < self.sleep.deadline()
+        {
+            return Poll::Pending;
+        }
+        match Pin::new(&mut self.sleep).poll(cx) {
+            Poll::Pending => {
+                if !self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    self.waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            Poll::Ready(()) => {
+                self.waker = None;
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+/// A tulip sleep as hyper's `Sleep`. With a `deadline`, the timer may be due earlier (a spare
+/// handed on, or a deadline moved later): when it fires before `deadline`, it is moved there.
+struct HyperSleep {
+    deadline: Option<tulip::time::Instant>,
+    timer: Armed,
 }
 
 impl Future for HyperSleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.get_mut().sleep).poll(cx)
+        let this = self.get_mut();
+        loop {
+            if this.timer.poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            match this.deadline {
+                Some(deadline) if this.timer.sleep.deadline() < deadline => {
+                    this.timer.reset(deadline)
+                }
+                _ => return Poll::Ready(()),
+            }
+        }
+    }
+}
+
+impl Drop for HyperSleep {
+    fn drop(&mut self) {
+        if self.deadline.is_none() {
+            return;
+        }
+        // The stand-in is never armed, so it costs nothing to make or drop.
+        let stand_in = Armed {
+            sleep: tulip::time::sleep_until(self.timer.sleep.deadline()),
+            waker: None,
+        };
+        let timer = std::mem::replace(&mut self.timer, stand_in);
+        // During the thread's exit the spares are gone already: the sleep is just dropped.
+        let _ = SPARE_SLEEPS.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut()
+                && spare.len() < MAX_SPARE_SLEEPS
+            {
+                spare.push(timer);
+            }
+        });
     }
 }
 
 impl hyper::rt::Sleep for HyperSleep {}
+
+#[cfg(test)]
+mod tests {
+    use hyper::rt::Timer;
+
+    use super::*;
+
+    #[test]
+    fn a_spare_sleep_due_earlier_still_waits_for_the_later_deadline() {
+        let mut rt = tulip::Runtime::builder().test_clock().build().unwrap();
+        rt.block_on(async {
+            let start = tulip::time::Instant::now();
+            let at = |secs| (start + Duration::from_secs(secs)).into_std();
+            // Armed at 5 s, then dropped: its timer becomes the spare the next sleep takes.
+            let mut early = TulipTimer.sleep_until(at(5));
+            assert!(
+                futures_lite::future::poll_once(early.as_mut())
+                    .await
+                    .is_none()
+            );
+            drop(early);
+            TulipTimer.sleep_until(at(10)).await;
+            assert_eq!(start.elapsed(), Duration::from_secs(10));
+
+            // A deadline moved later is waited for; one moved earlier is kept.
+            let mut later = TulipTimer.sleep_until(at(11));
+            TulipTimer.reset(&mut later, at(13));
+            later.await;
+            assert_eq!(start.elapsed(), Duration::from_secs(13));
+            let mut sooner = TulipTimer.sleep_until(at(20));
+            TulipTimer.reset(&mut sooner, at(14));
+            sooner.await;
+            assert_eq!(start.elapsed(), Duration::from_secs(14));
+        });
+    }
+}

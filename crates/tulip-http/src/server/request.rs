@@ -67,6 +67,7 @@ enum Source {
 impl Request {
     /// A request from the server: the parts hyper parsed, its body, and the route's
     /// parameters (already percent-decoded).
+    #[inline]
     pub(crate) fn from_parts(
         head: http::request::Parts,
         body: hyper::body::Incoming,

@@ -197,6 +197,7 @@ impl Response {
         )
     }
 
+    #[inline]
     fn with_body(status: StatusCode, content_type: HeaderValue, body: Bytes) -> Response {
         let mut inner = http::Response::new(body);
         *inner.status_mut() = status;
@@ -341,6 +342,7 @@ impl Response {
     /// let response = tulip_http::server::Response::text("abc").into_http();
     /// assert_eq!(response.body(), "abc");
     /// ```
+    #[inline]
     pub fn into_http(self) -> http::Response<Bytes> {
         self.inner
     }

@@ -1,20 +1,34 @@
 //! [`Router`]: method + path pattern → handler.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 
+use bytes::Bytes;
+use futures_lite::FutureExt;
 use http::Method;
 use http::header::HeaderValue;
+use http_body_util::Full;
+use hyper::body::Incoming;
 
 use super::request::Request;
-use super::response::{IntoResponse, Response};
+use super::response::IntoResponse;
+use super::serve::Finish;
 
-/// A handler with its types erased: what the router stores.
-pub(crate) type Handler = Rc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response>>>>;
+/// A handler with its types erased: what the router stores. It runs the handler under
+/// `catch_unwind` and hands its response to the [`Finish`], in one boxed future.
+pub(crate) type Handler = Rc<
+    dyn Fn(
+        http::Request<Incoming>,
+        Vec<(String, String)>,
+        Finish,
+    ) -> Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>,
+>;
 
 /// Maps requests to handlers by method and path pattern: aiohttp's `web.RouteTableDef` /
 /// `app.router.add_get`, FastAPI's `@app.get(...)`.
@@ -68,10 +82,10 @@ struct Endpoint {
 }
 
 /// Where a request goes.
-pub(crate) enum Dispatch {
+pub(crate) enum Dispatch<'a> {
     /// To this handler, with these path parameters.
     Handler {
-        handler: Handler,
+        handler: &'a Handler,
         params: Vec<(String, String)>,
     },
     /// No pattern matches the path.
@@ -349,11 +363,11 @@ impl Router {
     }
 
     /// Where a `method` request for `path` goes.
-    pub(crate) fn dispatch(&self, method: &Method, path: &str) -> Dispatch {
+    pub(crate) fn dispatch(&self, method: &Method, path: &str) -> Dispatch<'_> {
         let Ok(found) = self.matcher.at(path) else {
             return match &self.fallback {
                 Some(handler) => Dispatch::Handler {
-                    handler: handler.clone(),
+                    handler,
                     params: Vec::new(),
                 },
                 None => Dispatch::NotFound,
@@ -368,7 +382,7 @@ impl Router {
         });
         match handler {
             Some(handler) => Dispatch::Handler {
-                handler: handler.clone(),
+                handler,
                 params: found
                     .params
                     .iter()
@@ -430,9 +444,16 @@ where
     F: Future<Output = R> + 'static,
     R: IntoResponse,
 {
-    Rc::new(move |req| {
-        let future = handler(req);
-        Box::pin(async move { future.await.into_response() })
+    Rc::new(move |request, params, finish: Finish| {
+        let future = handler(finish.request(request, params));
+        Box::pin(async move {
+            // A panic turning the value into a response (a `Serialize` impl) is the
+            // handler's too.
+            let answered = AssertUnwindSafe(async move { future.await.into_response() })
+                .catch_unwind()
+                .await;
+            finish.finish(answered)
+        })
     })
 }
 

@@ -7,7 +7,6 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
@@ -406,6 +405,7 @@ impl Server {
             active: Cell::new(0),
             limit: (config.max_connections > 0).then(|| Semaphore::new(config.max_connections)),
             shutdown: Event::new(),
+            stopping: Cell::new(false),
             force: Event::new(),
             idle: Event::new(),
             accept_done: Event::new(),
@@ -612,6 +612,7 @@ impl ServerHandle {
     /// ```
     pub async fn shutdown(self) {
         let shared = &self.shared;
+        shared.stopping.set(true);
         shared.shutdown.set();
         shared.accept_done.wait().await;
         let drained = match shared.shutdown_timeout {
@@ -689,6 +690,9 @@ struct Shared {
     limit: Option<Semaphore>,
     /// Set by `shutdown`: stop accepting, close connections once idle.
     shutdown: Event,
+    /// Set by `shutdown` with `shutdown`, for connections to look at on every wake-up
+    /// instead of the event (which takes a lock).
+    stopping: Cell<bool>,
     /// Set when the shutdown timeout runs out: close connections now.
     force: Event,
     /// Set while no connection is open.
@@ -823,11 +827,13 @@ async fn serve_connection(
 ) {
     // Responses are written whole in one go; Nagle would only hold the last segment back.
     let _ = stream.set_nodelay(true);
-    let answered_too_large = Rc::new(Cell::new(false));
-    let service = Service {
+    let state = Rc::new(Connection {
         context: context.clone(),
         remote,
-        answered_too_large: answered_too_large.clone(),
+        answered_too_large: Cell::new(false),
+    });
+    let service = Service {
+        connection: state.clone(),
     };
     let shared = &context.shared;
     let Some(acceptor) = &context.tls else {
@@ -843,7 +849,7 @@ async fn serve_connection(
             connection.poll_without_shutdown(cx)
         })
         .await;
-        if served && answered_too_large.get() {
+        if served && state.answered_too_large.get() {
             let stream = connection.into_parts().io.into_inner();
             linger(stream).await;
         }
@@ -933,6 +939,9 @@ async fn drive(
     let mut shutdown = pin!(shared.shutdown.wait());
     let mut force = pin!(shared.force.wait());
     let mut closing = false;
+    // The waker `shutdown` holds: until the server stops, it need not be polled again (it
+    // takes a lock) while the connection is woken with the same one.
+    let mut watching: Option<std::task::Waker> = None;
     let ended = poll_fn(|cx| {
         // At most one of the events is polled at a time: this runs on every wake-up of the
         // connection, so it stays cheap.
@@ -941,11 +950,17 @@ async fn drive(
             if force.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(None);
             }
-        } else if shutdown.as_mut().poll(cx).is_ready() {
-            closing = true;
-            begin_graceful = true;
-            if force.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(None);
+        } else if shared.stopping.get()
+            || !watching.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            if shutdown.as_mut().poll(cx).is_ready() {
+                closing = true;
+                begin_graceful = true;
+                if force.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+            } else {
+                watching = Some(cx.waker().clone());
             }
         }
         poll(cx, begin_graceful).map(Some)
@@ -963,11 +978,21 @@ async fn drive(
 
 /// hyper's view of the router, for one connection.
 struct Service {
+    connection: Rc<Connection>,
+}
+
+/// What a connection's requests share.
+pub(crate) struct Connection {
     context: Rc<Context>,
     remote: SocketAddr,
     /// Set when a response was `413`: the connection then closes lingering (see `linger`).
-    answered_too_large: Rc<Cell<bool>>,
+    answered_too_large: Cell<bool>,
 }
+
+/// One request's answer as hyper awaits it: the router's boxed future, which runs the handler
+/// under `catch_unwind` and turns its response into hyper's ([`Finish`]). The only allocation
+/// per request.
+type ServiceFuture = Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>;
 
 impl hyper::service::Service<http::Request<Incoming>> for Service {
     type Response = http::Response<Full<Bytes>>;
@@ -975,16 +1000,17 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
     type Future = ServiceFuture;
 
     fn call(&self, request: http::Request<Incoming>) -> ServiceFuture {
-        let context = &self.context;
-        let (head, body) = request.into_parts();
-        let is_head = head.method == Method::HEAD;
+        let connection = &self.connection;
+        let context = &connection.context;
+        let method = request.method();
+        let is_head = method == Method::HEAD;
         if let Some(paths) = &context.shared.paths {
             *paths
                 .borrow_mut()
-                .entry(head.uri.path().to_owned())
+                .entry(request.uri().path().to_owned())
                 .or_default() += 1;
         }
-        let response = match context.router.dispatch(&head.method, head.uri.path()) {
+        let response = match context.router.dispatch(method, request.uri().path()) {
             Dispatch::NotFound => Response::not_found(),
             Dispatch::MethodNotAllowed(allow) => {
                 let mut response = Response::error_text(StatusCode::METHOD_NOT_ALLOWED);
@@ -992,97 +1018,100 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                 response
             }
             Dispatch::Handler { handler, params } => {
-                if body.size_hint().lower() > context.max_body_size as u64 {
+                if request.body().size_hint().lower() > context.max_body_size as u64 {
                     // The declared length is over the limit: no need to run the handler to
                     // know how this ends.
                     RequestError::too_large(context.max_body_size).into_response()
                 } else {
-                    // Kept for the message should the handler panic (cheap: both share their
-                    // bytes with the request's).
-                    let method = head.method.clone();
-                    let uri = head.uri.clone();
-                    let request =
-                        Request::from_parts(head, body, params, self.remote, context.max_body_size);
-                    return ServiceFuture {
-                        state: Answer::Handler {
-                            future: handler(request),
-                            method,
-                            uri,
-                        },
+                    let finish = Finish {
+                        connection: connection.clone(),
                         is_head,
-                        context: self.context.clone(),
-                        answered_too_large: self.answered_too_large.clone(),
+                        // Kept for the message should the handler panic (cheap: both share
+                        // their bytes with the request's).
+                        method: method.clone(),
+                        uri: request.uri().clone(),
                     };
+                    // The handler makes the `Request` itself, where it is used: fewer copies.
+                    return handler(request, params, finish);
                 }
             }
         };
-        ServiceFuture {
-            state: Answer::Ready(Some(response)),
-            is_head,
-            context: self.context.clone(),
-            answered_too_large: self.answered_too_large.clone(),
-        }
+        let connection = connection.clone();
+        Box::pin(async move { Ok(finish(&connection, response, is_head)) })
     }
 }
 
-/// One request's answer, as hyper awaits it: the handler's own boxed future (the router's
-/// only allocation per request), polled under `catch_unwind`, then the response turned into
-/// hyper's. A named future rather than a second box around an `async` block.
-struct ServiceFuture {
-    state: Answer,
+/// What is left to do with a handler's response: passed to the router's handlers, which
+/// call [`finish`](Finish::finish) on what they return (or on their panic).
+pub(crate) struct Finish {
+    connection: Rc<Connection>,
     is_head: bool,
-    context: Rc<Context>,
-    answered_too_large: Rc<Cell<bool>>,
+    method: Method,
+    uri: http::Uri,
 }
 
-enum Answer {
-    /// Answered without a handler (404, 405, 413 from the declared length); taken when polled.
-    Ready(Option<Response>),
-    /// A handler is running.
-    Handler {
-        future: Pin<Box<dyn Future<Output = Response>>>,
-        method: Method,
-        uri: http::Uri,
-    },
-}
-
-impl Future for ServiceFuture {
-    type Output = Result<http::Response<Full<Bytes>>, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        // Every field is Unpin (the handler's future is boxed).
-        let this = self.get_mut();
-        let response = match &mut this.state {
-            Answer::Ready(response) => response.take().unwrap_or_default(),
-            Answer::Handler {
-                future,
-                method,
-                uri,
-            } => match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(response)) => response,
-                Err(_) => {
-                    tracing::error!(
-                        "tulip-http server: the handler for {method} {} panicked",
-                        uri.path()
-                    );
-                    Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
-                }
-            },
-        };
-        // The handler (and whatever it holds) is dropped now, not when hyper drops us.
-        this.state = Answer::Ready(None);
-        if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            this.answered_too_large.set(true);
-        }
-        let shared = &this.context.shared;
-        shared.requests.set(shared.requests.get() + 1);
-        Poll::Ready(Ok(into_hyper(response, this.is_head)))
+impl Finish {
+    /// The handler's view of hyper's request.
+    #[inline]
+    pub(crate) fn request(
+        &self,
+        request: http::Request<Incoming>,
+        params: Vec<(String, String)>,
+    ) -> Request {
+        let (head, body) = request.into_parts();
+        let connection = &self.connection;
+        Request::from_parts(
+            head,
+            body,
+            params,
+            connection.remote,
+            connection.context.max_body_size,
+        )
     }
+
+    /// What the handler answered, as hyper sends it, counted; a panic becomes a `500` (and is
+    /// logged with the request's method and path).
+    #[inline]
+    pub(crate) fn finish(
+        self,
+        answered: std::thread::Result<Response>,
+    ) -> Result<http::Response<Full<Bytes>>, Infallible> {
+        let response = match answered {
+            Ok(response) => response,
+            Err(_) => self.panicked(),
+        };
+        Ok(finish(&self.connection, response, self.is_head))
+    }
+
+    #[cold]
+    fn panicked(&self) -> Response {
+        tracing::error!(
+            "tulip-http server: the handler for {} {} panicked",
+            self.method,
+            self.uri.path()
+        );
+        Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+/// Counts the response and turns it into hyper's.
+#[inline]
+fn finish(
+    connection: &Connection,
+    response: Response,
+    is_head: bool,
+) -> http::Response<Full<Bytes>> {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        connection.answered_too_large.set(true);
+    }
+    let shared = &connection.context.shared;
+    shared.requests.set(shared.requests.get() + 1);
+    into_hyper(response, is_head)
 }
 
 /// The response as hyper sends it. The body's length is the `Content-Length` (hyper writes
 /// it), whatever the handler set; a `HEAD` response keeps the length and drops the body.
+#[inline]
 fn into_hyper(response: Response, is_head: bool) -> http::Response<Full<Bytes>> {
     let mut response = response.into_http();
     let length = response.body().len();
