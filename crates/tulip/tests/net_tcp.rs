@@ -33,6 +33,16 @@ fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
 
+/// A connected client and the server side of it, on a fresh loopback listener.
+async fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
 #[tulip::test]
 async fn echo_round_trips_of_every_size() {
     let addr = echo_server().await;
@@ -117,11 +127,7 @@ async fn half_close_lets_the_other_direction_go_on() {
 
 #[tulip::test]
 async fn owned_halves_work_from_two_tasks_and_reunite() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
+    let (client, server) = connected_pair().await;
     let (mut srd, mut swr) = server.into_split();
     // Server: a reader task that forwards what it reads, uppercased, to a writer task.
     let tx = tulip::queue::Queue::<Vec<u8>>::new();
@@ -162,11 +168,7 @@ async fn owned_halves_work_from_two_tasks_and_reunite() {
 
 #[tulip::test]
 async fn dropping_the_owned_write_half_sends_eof() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (mut server, _) = listener.accept().await.unwrap();
+    let (client, mut server) = connected_pair().await;
     let (crd, cwr) = client.into_split();
     drop(cwr);
     let mut rest = Vec::new();
@@ -182,11 +184,7 @@ async fn dropping_the_owned_write_half_sends_eof() {
 
 #[tulip::test]
 async fn dropping_the_read_half_then_the_write_half_closes_with_eof() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (mut server, _) = listener.accept().await.unwrap();
+    let (client, mut server) = connected_pair().await;
     let (crd, mut cwr) = client.into_split();
     cwr.write_all(b"last words").await.unwrap();
     drop(crd);
@@ -236,11 +234,7 @@ async fn borrowed_halves_read_and_write_at_once() {
 
 #[tulip::test]
 async fn try_read_and_try_write_follow_readiness() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
+    let (client, server) = connected_pair().await;
     let mut buf = [0u8; 16];
     assert_eq!(
         server.try_read(&mut buf).unwrap_err().kind(),
@@ -408,11 +402,7 @@ async fn accept_is_cancel_safe() {
 
 #[tulip::test]
 async fn readable_waits_for_data_on_a_fresh_stream() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
+    let (client, server) = connected_pair().await;
     let woke = std::rc::Rc::new(std::cell::Cell::new(false));
     let flag = woke.clone();
     let waiter = tulip::spawn(async move {

@@ -72,17 +72,20 @@ fn race<T: Send + 'static>(
     resolver.join().unwrap();
 }
 
+/// Sets the round's value after spinning a little, so that it lands at varying points
+/// relative to the receiver's first poll.
+fn set_after_a_varying_spin(round: usize, promise: Promise<usize>) {
+    for _ in 0..round % 7 {
+        std::hint::spin_loop();
+    }
+    promise.set_result(round).unwrap();
+}
+
 #[test]
 fn every_value_reaches_a_receiver_that_waits_while_it_is_set() {
     race(
         |_| oneshot::channel(),
-        |round, promise| {
-            // Vary when the value lands relative to the first poll.
-            for _ in 0..round % 7 {
-                std::hint::spin_loop();
-            }
-            promise.set_result(round).unwrap();
-        },
+        set_after_a_varying_spin,
         |round, receiver| assert_eq!(wait(receiver), Ok(round)),
     );
 }
@@ -195,12 +198,7 @@ fn a_waker_replaced_while_the_value_is_set_is_woken_and_dropped_once() {
     let wakers = std::sync::Mutex::new(Vec::new());
     race(
         |_| oneshot::channel(),
-        |round, promise| {
-            for _ in 0..round % 7 {
-                std::hint::spin_loop();
-            }
-            promise.set_result(round).unwrap();
-        },
+        set_after_a_varying_spin,
         |round, mut receiver| {
             // Wait with one waker, then go on waiting with another: the channel must swap
             // them while the value may be landing, and wake (and drop) the right one.

@@ -936,6 +936,15 @@ mod loom_tests {
     use std::pin::Pin;
     use std::task::{Context, Poll, Wake, Waker};
 
+    /// A value that counts its drops, to see that a raced value is dropped exactly once.
+    struct Counted(Arc<AtomicUsize>);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     /// A waker that remembers being woken; its `std` `Arc`'s count tells whether the channel
     /// still holds a clone.
     #[derive(Default)]
@@ -971,12 +980,6 @@ mod loom_tests {
     fn loom_a_receiver_dropped_while_the_value_is_set_loses_nothing() {
         loom::model(|| {
             let drops = Arc::new(AtomicUsize::new(0));
-            struct Counted(Arc<AtomicUsize>);
-            impl Drop for Counted {
-                fn drop(&mut self) {
-                    self.0.fetch_add(1, Ordering::SeqCst);
-                }
-            }
             let (promise, receiver) = channel::<Counted>();
             let value = Counted(drops.clone());
             let sender = thread::spawn(move || {
@@ -1077,12 +1080,6 @@ mod loom_tests {
     fn loom_a_value_and_a_closing_receiver_race_and_the_value_is_dropped_once() {
         loom::model(|| {
             let drops = Arc::new(AtomicUsize::new(0));
-            struct Counted(Arc<AtomicUsize>);
-            impl Drop for Counted {
-                fn drop(&mut self) {
-                    self.0.fetch_add(1, Ordering::SeqCst);
-                }
-            }
             let (promise, mut receiver) = channel::<Counted>();
             let (a, waker_a) = flag();
             let value = Counted(drops.clone());
