@@ -167,6 +167,35 @@ async fn owned_halves_work_from_two_tasks_and_reunite() {
 }
 
 #[tulip::test]
+async fn an_accepted_connection_that_fills_its_send_buffer_is_woken_when_it_drains() {
+    // Accepted sockets ask for write readiness only once a write would block: this write
+    // blocks many times over, and each time the reader's progress must wake it.
+    let (mut client, mut server) = connected_pair().await;
+    let payload: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let expected = payload.clone();
+    let writer = tulip::spawn(async move {
+        server.write_all(&payload).await.unwrap();
+        server.shutdown(Shutdown::Write).unwrap();
+    });
+    // Let the writer fill the buffers and park before anything is read.
+    tulip::task::yield_now().await;
+    tulip::task::yield_now().await;
+    let mut received = Vec::new();
+    // A lost wake-up would hang here: fail instead.
+    tulip::time::wait_for(Duration::from_secs(60), client.read_to_end(&mut received))
+        .await
+        .expect("the writer was never woken to send the rest")
+        .unwrap();
+    writer.await.unwrap();
+    assert!(
+        received == expected,
+        "{} bytes of {}",
+        received.len(),
+        expected.len()
+    );
+}
+
+#[tulip::test]
 async fn dropping_the_owned_write_half_sends_eof() {
     let (client, mut server) = connected_pair().await;
     let (crd, cwr) = client.into_split();

@@ -1,11 +1,13 @@
 use std::cell::Cell;
 use std::future::poll_fn;
 use std::io;
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use mio::event::Source;
+use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
 use super::reactor::{IoState, READ_CLOSED, READABLE, WRITABLE};
@@ -39,6 +41,9 @@ pub struct Registration {
     /// Also in the reactor's slab, which sets the readiness bits and takes the wakers.
     state: Rc<IoState>,
     deregistered: Cell<bool>,
+    /// Registered for reading only so far: the descriptor, to add write interest the first
+    /// time a task waits to write (see [`Registration::new_read_first`]).
+    lazy_write_fd: Cell<Option<RawFd>>,
 }
 
 impl Registration {
@@ -81,8 +86,58 @@ impl Registration {
                 shared: core.shared.clone(),
                 state,
                 deregistered: Cell::new(false),
+                lazy_write_fd: Cell::new(None),
             })
         })
+    }
+
+    /// Registers `source` for reading only, adding write interest the first time a task has
+    /// to wait to write. A socket registered for both at once reports a first writable edge
+    /// at once, which wakes the loop for nothing when the socket is read before it is written
+    /// (a server's accepted connection); most never wait to write at all.
+    pub(crate) fn new_read_first(source: &mut (impl Source + AsRawFd)) -> io::Result<Registration> {
+        let fd = source.as_raw_fd();
+        let registration = Registration::new(source, Interest::READABLE)?;
+        registration.lazy_write_fd.set(Some(fd));
+        Ok(registration)
+    }
+
+    /// Stores the waker for `bit` (adding write interest first if it is still missing).
+    #[inline]
+    fn wait(&self, state: &IoState, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
+        if bit == WRITABLE
+            && self.lazy_write_fd.get().is_some()
+            && let Err(err) = self.add_write_interest()
+        {
+            return Poll::Ready(Err(err));
+        }
+        Self::store_waker(state, cx, bit);
+        Poll::Pending
+    }
+
+    /// `EPOLL_CTL_MOD` to both directions. Edge-triggered epoll looks at the descriptor's
+    /// state again on a modification, so a socket that became writable since the write that
+    /// would block still reports it.
+    #[cold]
+    fn add_write_interest(&self) -> io::Result<()> {
+        let Some(fd) = self.lazy_write_fd.get() else {
+            return Ok(());
+        };
+        let added = context::with_loop_of(&self.shared, |core| {
+            core.reactor.borrow().registry().reregister(
+                &mut SourceFd(&fd),
+                Token(self.key),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+        });
+        match added {
+            Some(Ok(())) => {
+                self.lazy_write_fd.set(None);
+                Ok(())
+            }
+            Some(Err(err)) => Err(err),
+            None => Err(not_registered()),
+        }
     }
 
     /// The shared state, if the source is still registered with this thread's running loop.
@@ -98,8 +153,7 @@ impl Registration {
         if state.readiness.get() & bit != 0 {
             return Poll::Ready(Ok(()));
         }
-        Self::store_waker(state, cx, bit);
-        Poll::Pending
+        self.wait(state, cx, bit)
     }
 
     /// Ready when the source is readable (or at end of stream, or in error).
@@ -210,8 +264,7 @@ impl Registration {
             state.readiness.set(readiness & !bit);
             return Poll::Ready(Ok(()));
         }
-        Self::store_waker(state, cx, bit);
-        Poll::Pending
+        self.wait(state, cx, bit)
     }
 
     /// Clears readiness `bit` and stores the waker: call it right after an operation returned
@@ -223,8 +276,7 @@ impl Registration {
             return Poll::Ready(Err(not_registered()));
         };
         state.readiness.set(state.readiness.get() & !bit);
-        Self::store_waker(state, cx, bit);
-        Poll::Pending
+        self.wait(state, cx, bit)
     }
 
     #[inline]
@@ -362,6 +414,15 @@ impl Registration {
     }
 }
 
+fn check_in_runtime() -> io::Result<()> {
+    if context::is_set() {
+        return Ok(());
+    }
+    Err(io::Error::other(
+        "a tulip socket must be created inside a tulip runtime (tulip::run, Runtime::block_on or a task)",
+    ))
+}
+
 fn not_registered() -> io::Error {
     io::Error::other(
         "the I/O source is not registered with this thread's tulip loop (deregistered, or its loop closed)",
@@ -404,16 +465,26 @@ pub(crate) struct PollIo {
 impl PollIo {
     /// Registers `source` (non-blocking already) with the current loop, for both directions.
     pub(crate) fn new(source: &mut (impl Source + ?Sized)) -> io::Result<PollIo> {
-        if !context::is_set() {
-            return Err(io::Error::other(
-                "a tulip socket must be created inside a tulip runtime (tulip::run, Runtime::block_on or a task)",
-            ));
-        }
-        Ok(PollIo {
-            reg: Registration::new(source, Interest::READABLE | Interest::WRITABLE)?,
+        check_in_runtime()?;
+        Ok(PollIo::with(Registration::new(
+            source,
+            Interest::READABLE | Interest::WRITABLE,
+        )?))
+    }
+
+    /// For a socket that is read before it is written, e.g. an accepted connection: see
+    /// [`Registration::new_read_first`].
+    pub(crate) fn new_read_first(source: &mut (impl Source + AsRawFd)) -> io::Result<PollIo> {
+        check_in_runtime()?;
+        Ok(PollIo::with(Registration::new_read_first(source)?))
+    }
+
+    fn with(reg: Registration) -> PollIo {
+        PollIo {
+            reg,
             read_blocked: Cell::new(false),
             write_blocked: Cell::new(false),
-        })
+        }
     }
 
     #[inline]

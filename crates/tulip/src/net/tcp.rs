@@ -518,7 +518,7 @@ impl TcpListener {
     /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (sock, addr) = std::task::ready!(self.io.poll_op(cx, READABLE, || self.sock.accept()))?;
-        Poll::Ready(TcpStream::from_mio(sock).map(|stream| (stream, addr)))
+        Poll::Ready(TcpStream::from_accepted(sock).map(|stream| (stream, addr)))
     }
 
     /// The address this listener is bound to (the port the system picked for port 0).
@@ -710,6 +710,12 @@ impl TcpStream {
 
     pub(super) fn from_mio(mut sock: mio::net::TcpStream) -> io::Result<TcpStream> {
         let io = PollIo::new(&mut sock)?;
+        Ok(TcpStream { io, sock })
+    }
+
+    /// An accepted connection, registered for reading only until it first waits to write.
+    fn from_accepted(mut sock: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let io = PollIo::new_read_first(&mut sock)?;
         Ok(TcpStream { io, sock })
     }
 

@@ -182,7 +182,7 @@ impl UnixListener {
     /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let (sock, addr) = std::task::ready!(self.io.poll_op(cx, READABLE, || self.sock.accept()))?;
-        Poll::Ready(UnixStream::from_mio(sock).map(|stream| (stream, addr)))
+        Poll::Ready(UnixStream::from_accepted(sock).map(|stream| (stream, addr)))
     }
 
     /// The address this listener is bound to.
@@ -315,6 +315,12 @@ impl UnixStream {
 
     fn from_mio(mut sock: mio::net::UnixStream) -> io::Result<UnixStream> {
         let io = PollIo::new(&mut sock)?;
+        Ok(UnixStream { io, sock })
+    }
+
+    /// An accepted connection, registered for reading only until it first waits to write.
+    fn from_accepted(mut sock: mio::net::UnixStream) -> io::Result<UnixStream> {
+        let io = PollIo::new_read_first(&mut sock)?;
         Ok(UnixStream { io, sock })
     }
 
