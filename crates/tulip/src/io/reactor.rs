@@ -65,6 +65,28 @@ impl IoState {
     fn set(&self, bits: u8) {
         self.readiness.set(self.readiness.get() | bits);
     }
+
+    pub(crate) fn clear(&self, bits: u8) {
+        self.readiness.set(self.readiness.get() & !bits);
+    }
+
+    /// Keeps `waker` for readiness `bit`, unless the one kept already wakes the same task.
+    pub(crate) fn store_waker(&self, waker: &Waker, bit: u8) {
+        let slot = if bit == READABLE {
+            &self.read_waker
+        } else {
+            &self.write_waker
+        };
+        match slot.take() {
+            Some(kept) if kept.will_wake(waker) => slot.set(Some(kept)),
+            // The replaced waker is dropped here, with no borrow of the loop held: dropping it
+            // may free a task whose destructors use the reactor.
+            replaced => {
+                slot.set(Some(waker.clone()));
+                drop(replaced);
+            }
+        }
+    }
 }
 
 #[derive(Debug)]

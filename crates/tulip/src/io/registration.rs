@@ -106,12 +106,12 @@ impl Registration {
     #[inline]
     fn wait(&self, state: &IoState, cx: &mut Context<'_>, bit: u8) -> Poll<io::Result<()>> {
         if bit == WRITABLE
-            && self.lazy_write_fd.get().is_some()
-            && let Err(err) = self.add_write_interest()
+            && let Some(fd) = self.lazy_write_fd.get()
+            && let Err(err) = self.add_write_interest(fd)
         {
             return Poll::Ready(Err(err));
         }
-        Self::store_waker(state, cx, bit);
+        state.store_waker(cx.waker(), bit);
         Poll::Pending
     }
 
@@ -119,10 +119,7 @@ impl Registration {
     /// state again on a modification, so a socket that became writable since the write that
     /// would block still reports it.
     #[cold]
-    fn add_write_interest(&self) -> io::Result<()> {
-        let Some(fd) = self.lazy_write_fd.get() else {
-            return Ok(());
-        };
+    fn add_write_interest(&self, fd: RawFd) -> io::Result<()> {
         let added = context::with_loop_of(&self.shared, |core| {
             core.reactor.borrow().registry().reregister(
                 &mut SourceFd(&fd),
@@ -242,8 +239,7 @@ impl Registration {
 
     #[inline]
     fn clear_bit(&self, bit: u8) {
-        let readiness = &self.state.readiness;
-        readiness.set(readiness.get() & !bit);
+        self.state.clear(bit);
     }
 
     /// Takes readiness `bit`: Ready (and the bit cleared) if an event set it since it was last
@@ -261,7 +257,7 @@ impl Registration {
         };
         let readiness = state.readiness.get();
         if readiness & (bit | closed) != 0 {
-            state.readiness.set(readiness & !bit);
+            state.clear(bit);
             return Poll::Ready(Ok(()));
         }
         self.wait(state, cx, bit)
@@ -275,27 +271,8 @@ impl Registration {
         let Some(state) = self.state() else {
             return Poll::Ready(Err(not_registered()));
         };
-        state.readiness.set(state.readiness.get() & !bit);
+        state.clear(bit);
         self.wait(state, cx, bit)
-    }
-
-    #[inline]
-    fn store_waker(state: &IoState, cx: &mut Context<'_>, bit: u8) {
-        let slot = if bit == READABLE {
-            &state.read_waker
-        } else {
-            &state.write_waker
-        };
-        let old = slot.take();
-        match old {
-            Some(w) if w.will_wake(cx.waker()) => slot.set(Some(w)),
-            // The replaced waker is dropped here, with no borrow of the loop held: dropping it
-            // may free a task whose destructors use the reactor.
-            old => {
-                slot.set(Some(cx.waker().clone()));
-                drop(old);
-            }
-        }
     }
 
     /// Runs `op` whenever the source is readable until it does not return `WouldBlock`.
