@@ -26,8 +26,9 @@ use crate::report::Metric;
 
 const CONNECTIONS: usize = 64;
 const SIZES: [usize; 3] = [100, 1024, 64 * 1024];
-const DEFAULT_SERVERS: [&str; 6] = [
+const DEFAULT_SERVERS: [&str; 7] = [
     "mio-floor",
+    "waker-floor",
     "tokio-ct",
     "tokio-mt",
     "tulip-raw",

@@ -14,6 +14,7 @@ mod echo;
 pub(crate) mod proc;
 pub(crate) mod serve;
 pub(crate) mod table;
+mod waker_floor;
 
 use std::ffi::OsString;
 use std::io;

@@ -22,8 +22,9 @@ use super::proc::{READY, pin_current_thread, raise_nofile};
 pub(crate) const BUF: usize = 64 * 1024;
 
 /// The servers built into this binary: `(key, row label)`.
-pub(crate) const KINDS: [(&str, &str); 6] = [
+pub(crate) const KINDS: [(&str, &str); 7] = [
     ("mio-floor", "mio echo loop (floor)"),
+    ("waker-floor", "least Future/Waker executor"),
     ("tokio-ct", "tokio current_thread"),
     ("tokio-mt", "tokio multi_thread (2)"),
     ("tulip-raw", "tulip TcpStream + futures-io"),
@@ -82,6 +83,7 @@ fn parse(args: &[String]) -> io::Result<(String, SocketAddr, usize)> {
 fn serve(kind: &str, addr: SocketAddr, buf: usize) -> io::Result<()> {
     match kind {
         "mio-floor" => mio_floor(addr, buf),
+        "waker-floor" => super::waker_floor::serve(addr, buf),
         "tokio-ct" => tokio_server(tokio::runtime::Builder::new_current_thread(), addr, buf),
         "tokio-mt" => {
             let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -99,7 +101,7 @@ fn serve(kind: &str, addr: SocketAddr, buf: usize) -> io::Result<()> {
 }
 
 /// Tells the parent where to connect.
-fn announce(addr: SocketAddr) -> io::Result<()> {
+pub(crate) fn announce(addr: SocketAddr) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "{READY} {addr}")?;
     out.flush()
@@ -107,7 +109,7 @@ fn announce(addr: SocketAddr) -> io::Result<()> {
 
 /// Accept failures (out of descriptors, a connection reset before it was accepted) are
 /// reported and survived.
-fn accept_failed(e: &io::Error) {
+pub(crate) fn accept_failed(e: &io::Error) {
     eprintln!("echo server: accept failed: {e}");
 }
 
