@@ -476,7 +476,7 @@ impl PollIo {
     /// Runs `op` (a read when `bit` is `READABLE`, a write when `WRITABLE`), waiting for
     /// readiness only when the direction is blocked. `drained` says whether a successful result
     /// proves the kernel buffer empty (reads) or full (writes).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,

@@ -82,6 +82,7 @@ pub(crate) fn with_loop_id<R>(loop_id: u32, f: impl FnOnce(&Core) -> R) -> Optio
 }
 
 /// This thread runs the loop behind `shared`.
+#[inline]
 pub(crate) fn is_on_loop(shared: &Arc<Shared>) -> bool {
     with_loop_of(shared, |_| ()).is_some()
 }
