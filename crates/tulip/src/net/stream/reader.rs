@@ -355,15 +355,18 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///     assert!(reader.read(100).await.unwrap().is_empty());
     /// });
     /// ```
-    pub async fn read(&mut self, n: usize) -> io::Result<Vec<u8>> {
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        if self.buffered() == 0 {
-            self.fill(1).await?;
-        }
-        let n = n.min(self.buffered());
-        Ok(self.take(n))
+    pub fn read(&mut self, n: usize) -> impl Future<Output = io::Result<Vec<u8>>> + '_ {
+        // A bare `poll_fn`, not `async fn` → `fill` → `poll_fn`, as in `fill_buf`.
+        poll_fn(move |cx| {
+            if n == 0 {
+                return Poll::Ready(Ok(Vec::new()));
+            }
+            if self.buffered() == 0 {
+                ready!(self.poll_fill(cx, 1))?;
+            }
+            let n = n.min(self.buffered());
+            Poll::Ready(Ok(self.take(n)))
+        })
     }
 
     /// Lends the buffered bytes, reading from the transport first if none are buffered: the
