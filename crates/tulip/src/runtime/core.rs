@@ -100,10 +100,15 @@ impl Core {
     /// Registers a task whose poll returned `Pending`, the first time it does. Tasks that finish
     /// in their first poll never touch the registry; before that poll they sit in the ready
     /// queue, where `all_tasks` and `close` find them.
+    #[inline]
     pub(crate) fn register_pending(&self, meta: &TaskMeta, waker: &Waker) {
-        if meta.key.load(Ordering::Relaxed) != UNREGISTERED {
-            return;
+        if meta.key.load(Ordering::Relaxed) == UNREGISTERED {
+            self.register(meta, waker);
         }
+    }
+
+    #[cold]
+    fn register(&self, meta: &TaskMeta, waker: &Waker) {
         let mut registry = self.registry.borrow_mut();
         // Four billion tasks waiting at once do not fit a key; such a task runs unregistered
         // (not listed by all_tasks, cancelled at close only through its wakers).

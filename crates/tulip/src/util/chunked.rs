@@ -154,7 +154,20 @@ impl<T> ChunkedQueue<T> {
             .unwrap_or_else(|| VecDeque::with_capacity(CHUNK))
     }
 
+    /// Inlined: one push per wake. The rest (a new or further chunk) is out of line.
+    #[inline]
     pub(crate) fn push_back(&mut self, value: T) {
+        if self.rest.is_empty() && self.head.len() < self.head.capacity().min(CHUNK) {
+            self.len += 1;
+            self.head.push_back(value);
+        } else {
+            self.push_back_slow(value);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_back_slow(&mut self, value: T) {
         self.len += 1;
         if self.rest.is_empty() && self.head.len() < CHUNK {
             if self.head.capacity() == 0 {
@@ -173,15 +186,23 @@ impl<T> ChunkedQueue<T> {
         }
     }
 
+    /// Inlined: one pop per task run. Moving to the next chunk is out of line.
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let value = self.head.pop_front()?;
         self.len -= 1;
-        if self.head.is_empty()
-            && let Some(next) = self.rest.pop_front()
-        {
-            self.spare = Some(std::mem::replace(&mut self.head, next));
+        if self.head.is_empty() && !self.rest.is_empty() {
+            self.next_chunk();
         }
         Some(value)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self) {
+        if let Some(next) = self.rest.pop_front() {
+            self.spare = Some(std::mem::replace(&mut self.head, next));
+        }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
