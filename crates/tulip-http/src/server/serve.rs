@@ -126,10 +126,20 @@ impl Builder {
         self
     }
 
-    /// How long a client has to send a request's headers, from the moment the server is
-    /// ready to read them (default 30 s; `None` waits for ever). This also bounds how long
-    /// an idle keep-alive connection stays open, and the TLS handshake. Measured on the
-    /// loop's clock, so virtual on a test clock.
+    /// How long a client has to send a request's head (its request line and headers), from
+    /// the moment the server is ready for it (default 30 s; `None` waits for ever). The
+    /// server is ready for a head once the connection is accepted (over TLS: once the
+    /// handshake is done), and again once it has handed over the previous response and
+    /// written it; a connection whose head is not complete by the deadline is closed without
+    /// an answer. So the timeout cuts off a client that sends a head too slowly (the clock
+    /// does not restart with each byte) and bounds how long an idle keep-alive connection
+    /// stays open. It does not cover the handler's run, the reading of a request's body, or
+    /// the writing of a response to a slow reader. It bounds the TLS handshake as well.
+    /// Measured on the loop's clock, so virtual on a test clock.
+    ///
+    /// On HTTP/1 the connection's task keeps it with one timer per connection, which is
+    /// only looked at when it fires (hyper's own `header_read_timeout` would arm a timer for
+    /// every request); HTTP/2 connections have the handshake timeout only.
     ///
     /// # Examples
     ///
@@ -952,7 +962,9 @@ async fn drive(
     // The waker `shutdown` holds: until the server stops, it need not be polled again (it
     // takes a lock) while the connection is woken with the same one.
     let mut watching: Option<std::task::Waker> = None;
-    let mut watchdog = head_clock.map(|clock| (clock, Watchdog::new()));
+    let mut watchdog = head_clock
+        .filter(|clock| clock.is_on())
+        .map(|clock| (clock, Watchdog::new()));
     let ended = poll_fn(|cx| {
         // At most one of the events is polled at a time: this runs on every wake-up of the
         // connection, so it stays cheap.

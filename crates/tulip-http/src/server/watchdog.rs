@@ -60,6 +60,11 @@ impl HeadClock {
         self.ready_since.set(Instant::now());
     }
 
+    /// Whether there is a timeout to keep.
+    pub(crate) fn is_on(&self) -> bool {
+        self.timeout.is_some()
+    }
+
     /// A request's head is complete: hyper calls the service.
     #[inline]
     pub(crate) fn head_read(&self) {
@@ -87,23 +92,23 @@ impl HeadClock {
         written
     }
 
-    /// When the connection is to be closed unless a head completes first, as things stand at
-    /// `now`; `None` once that time has passed. While no head is awaited (a request in
-    /// flight, a write blocked) that is a whole timeout from `now`, a time to look again.
-    fn deadline(&self, timeout: Duration, now: Instant) -> Option<Instant> {
-        if self.in_flight.get() || self.write_blocked.get() {
-            return Some(now + timeout);
-        }
-        let deadline = self.ready_since.get() + timeout;
-        (now < deadline).then_some(deadline)
+    /// No head is awaited: a request is in flight, or a write of its response is blocked.
+    fn busy(&self) -> bool {
+        self.in_flight.get() || self.write_blocked.get()
     }
 }
 
 /// The one sleep of a connection that enforces its [`HeadClock`]. Polled on every wake-up of
 /// the connection's task, it answers from an atomic flag that its timer sets when it fires,
 /// so that a wake-up for I/O does not go to the loop's timers.
+///
+/// When it fires while no head is awaited, it is not armed again until one is: a long
+/// request costs no wake-ups (and on a test clock, gives the clock no timer to jump to while
+/// the peer's bytes are on their way).
 pub(crate) struct Watchdog {
     sleep: Sleep,
+    /// It fired while the connection was busy, and sleeps no more until it is not.
+    dormant: bool,
     /// The flag, the task to wake, and the waker the sleep's timer holds.
     alarm: Option<(Arc<Alarm>, Waker)>,
 }
@@ -130,6 +135,7 @@ impl Watchdog {
     pub(crate) fn new() -> Watchdog {
         Watchdog {
             sleep: tulip::time::sleep_until(Instant::now()),
+            dormant: false,
             alarm: None,
         }
     }
@@ -139,6 +145,7 @@ impl Watchdog {
     #[inline]
     pub(crate) fn poll(&mut self, clock: &HeadClock, cx: &mut Context<'_>) -> Poll<()> {
         if let Some((alarm, _)) = &self.alarm
+            && !self.dormant
             && !alarm.rang.load(Ordering::Acquire)
             && alarm.task.will_wake(cx.waker())
         {
@@ -147,13 +154,22 @@ impl Watchdog {
         self.check(clock, cx)
     }
 
-    /// The first poll, a poll by another task's waker, or the timer rang: decides, and sleeps
-    /// again until the deadline as it now stands.
+    /// The first poll, a poll by another task's waker, the timer rang, or dormant: decides,
+    /// and sleeps again until the deadline as it now stands.
     #[cold]
     fn check(&mut self, clock: &HeadClock, cx: &mut Context<'_>) -> Poll<()> {
         let Some(timeout) = clock.timeout else {
             return Poll::Pending;
         };
+        if clock.busy() {
+            if !self.dormant {
+                self.dormant = true;
+                // Disarmed, if it was armed.
+                self.sleep.reset(self.sleep.deadline());
+            }
+            return Poll::Pending;
+        }
+        self.dormant = false;
         let (alarm, waker) = match &mut self.alarm {
             Some(pair) if pair.0.task.will_wake(cx.waker()) => pair,
             slot => {
@@ -166,18 +182,12 @@ impl Watchdog {
         };
         alarm.rang.store(false, Ordering::Relaxed);
         let mut alarm_cx = Context::from_waker(waker);
-        loop {
-            let Some(deadline) = clock.deadline(timeout, Instant::now()) else {
-                return Poll::Ready(());
-            };
-            if self.sleep.deadline() != deadline {
-                self.sleep.reset(deadline);
-            }
-            if Pin::new(&mut self.sleep).poll(&mut alarm_cx).is_pending() {
-                // The timer holds `waker` now: nothing is looked at again until it rings.
-                return Poll::Pending;
-            }
+        let deadline = clock.ready_since.get() + timeout;
+        if self.sleep.deadline() != deadline {
+            self.sleep.reset(deadline);
         }
+        // Ready when the deadline has passed (by the loop's clock).
+        Pin::new(&mut self.sleep).poll(&mut alarm_cx)
     }
 }
 
