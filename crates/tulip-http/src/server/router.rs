@@ -8,9 +8,9 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_lite::FutureExt;
 use http::Method;
 use http::header::HeaderValue;
 use http_body_util::Full;
@@ -383,11 +383,15 @@ impl Router {
         match handler {
             Some(handler) => Dispatch::Handler {
                 handler,
-                params: found
-                    .params
-                    .iter()
-                    .map(|(name, value)| (name.to_owned(), percent_decode(value)))
-                    .collect(),
+                params: if found.params.is_empty() {
+                    Vec::new()
+                } else {
+                    found
+                        .params
+                        .iter()
+                        .map(|(name, value)| (name.to_owned(), percent_decode(value)))
+                        .collect()
+                },
             },
             None => Dispatch::MethodNotAllowed(endpoint.allow()),
         }
@@ -446,15 +450,53 @@ where
 {
     Rc::new(move |request, params, finish: Finish| {
         let future = handler(finish.request(request, params));
-        Box::pin(async move {
-            // A panic turning the value into a response (a `Serialize` impl) is the
-            // handler's too.
-            let answered = AssertUnwindSafe(async move { future.await.into_response() })
-                .catch_unwind()
-                .await;
-            finish.finish(answered)
+        Box::pin(Answer {
+            future,
+            finish: Some(finish),
         })
     })
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's future run under `catch_unwind`, its response (or its panic) handed to the
+    /// [`Finish`]: the one boxed future per request. Written out rather than as an `async`
+    /// block around futures-lite's `CatchUnwind`, whose layers each moved the handler's
+    /// future once more on the first poll.
+    struct Answer<F> {
+        #[pin]
+        future: F,
+        // Taken when the answer is ready.
+        finish: Option<Finish>,
+    }
+}
+
+impl<F> Future for Answer<F>
+where
+    F: Future,
+    F::Output: IntoResponse,
+{
+    type Output = Result<http::Response<Full<Bytes>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        assert!(
+            this.finish.is_some(),
+            "a handler's answer polled after it was given"
+        );
+        let future = this.future;
+        // A panic turning the value into a response (a `Serialize` impl) is the handler's too.
+        let answered = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            future.poll(cx).map(IntoResponse::into_response)
+        })) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(response)) => Ok(response),
+            Err(panic) => Err(panic),
+        };
+        match this.finish.take() {
+            Some(finish) => Poll::Ready(finish.finish(answered)),
+            None => unreachable!("checked above"),
+        }
+    }
 }
 
 /// `%xx` escapes decoded; a result that is not UTF-8 keeps U+FFFD for the bad bytes.
