@@ -87,6 +87,8 @@ pub(crate) enum Dispatch<'a> {
     Handler {
         handler: &'a Handler,
         params: Vec<(String, String)>,
+        /// Which pattern matched (`None`: the fallback), for [`Router::pattern`].
+        route: Option<usize>,
     },
     /// No pattern matches the path.
     NotFound,
@@ -362,6 +364,11 @@ impl Router {
         self
     }
 
+    /// The pattern of a route [`dispatch`](Router::dispatch) found (`None`: the fallback).
+    pub(crate) fn pattern(&self, route: Option<usize>) -> &str {
+        route.map_or("(the fallback)", |route| &self.endpoints[route].pattern)
+    }
+
     /// Where a `method` request for `path` goes.
     pub(crate) fn dispatch(&self, method: &Method, path: &str) -> Dispatch<'_> {
         let Ok(found) = self.matcher.at(path) else {
@@ -369,11 +376,13 @@ impl Router {
                 Some(handler) => Dispatch::Handler {
                     handler,
                     params: Vec::new(),
+                    route: None,
                 },
                 None => Dispatch::NotFound,
             };
         };
-        let endpoint = &self.endpoints[*found.value];
+        let route = *found.value;
+        let endpoint = &self.endpoints[route];
         let handler = endpoint.handler(method).or_else(|| {
             // HEAD is GET without the body; the server drops the body.
             (*method == Method::HEAD)
@@ -392,6 +401,7 @@ impl Router {
                         .map(|(name, value)| (name.to_owned(), percent_decode(value)))
                         .collect()
                 },
+                route: Some(route),
             },
             None => Dispatch::MethodNotAllowed(endpoint.allow()),
         }
