@@ -489,21 +489,20 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        assert!(
-            this.finish.is_some(),
-            "a handler's answer polled after it was given"
-        );
+        let Some(finish) = this.finish.as_ref() else {
+            panic!("a handler's answer polled after it was given");
+        };
         let future = this.future;
         // A panic turning the value into a response (a `Serialize` impl) is the handler's too.
-        let answered = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let response = match std::panic::catch_unwind(AssertUnwindSafe(|| {
             future.poll(cx).map(IntoResponse::into_response)
         })) {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(response)) => Ok(response),
-            Err(panic) => Err(panic),
+            Ok(Poll::Ready(response)) => response,
+            Err(_) => finish.panicked(),
         };
         match this.finish.take() {
-            Some(finish) => Poll::Ready(finish.finish(answered)),
+            Some(finish) => Poll::Ready(finish.finish(response)),
             None => unreachable!("checked above"),
         }
     }

@@ -1126,22 +1126,19 @@ impl Finish {
         )
     }
 
-    /// What the handler answered, as hyper sends it, counted; a panic becomes a `500` (and is
-    /// logged with the request's method and path).
+    /// What the handler answered, as hyper sends it, counted.
     #[inline]
     pub(crate) fn finish(
         self,
-        answered: std::thread::Result<Response>,
+        response: Response,
     ) -> Result<http::Response<Full<Bytes>>, Infallible> {
-        let response = match answered {
-            Ok(response) => response,
-            Err(_) => self.panicked(),
-        };
         Ok(finish(&self.connection, response, self.is_head))
     }
 
+    /// The `500` that stands for a handler's panic, which it logs with the handler's method
+    /// and route.
     #[cold]
-    fn panicked(&self) -> Response {
+    pub(crate) fn panicked(&self) -> Response {
         tracing::error!(
             "tulip-http server: the handler for {} {} panicked (a request from {})",
             self.method,
