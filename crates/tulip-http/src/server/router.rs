@@ -8,9 +8,9 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_lite::FutureExt;
 use http::Method;
 use http::header::HeaderValue;
 use http_body_util::Full;
@@ -87,6 +87,8 @@ pub(crate) enum Dispatch<'a> {
     Handler {
         handler: &'a Handler,
         params: Vec<(String, String)>,
+        /// Which pattern matched (`None`: the fallback), for [`Router::pattern`].
+        route: Option<usize>,
     },
     /// No pattern matches the path.
     NotFound,
@@ -362,6 +364,11 @@ impl Router {
         self
     }
 
+    /// The pattern of a route [`dispatch`](Router::dispatch) found (`None`: the fallback).
+    pub(crate) fn pattern(&self, route: Option<usize>) -> &str {
+        route.map_or("(the fallback)", |route| &self.endpoints[route].pattern)
+    }
+
     /// Where a `method` request for `path` goes.
     pub(crate) fn dispatch(&self, method: &Method, path: &str) -> Dispatch<'_> {
         let Ok(found) = self.matcher.at(path) else {
@@ -369,11 +376,13 @@ impl Router {
                 Some(handler) => Dispatch::Handler {
                     handler,
                     params: Vec::new(),
+                    route: None,
                 },
                 None => Dispatch::NotFound,
             };
         };
-        let endpoint = &self.endpoints[*found.value];
+        let route = *found.value;
+        let endpoint = &self.endpoints[route];
         let handler = endpoint.handler(method).or_else(|| {
             // HEAD is GET without the body; the server drops the body.
             (*method == Method::HEAD)
@@ -383,11 +392,16 @@ impl Router {
         match handler {
             Some(handler) => Dispatch::Handler {
                 handler,
-                params: found
-                    .params
-                    .iter()
-                    .map(|(name, value)| (name.to_owned(), percent_decode(value)))
-                    .collect(),
+                params: if found.params.is_empty() {
+                    Vec::new()
+                } else {
+                    found
+                        .params
+                        .iter()
+                        .map(|(name, value)| (name.to_owned(), percent_decode(value)))
+                        .collect()
+                },
+                route: Some(route),
             },
             None => Dispatch::MethodNotAllowed(endpoint.allow()),
         }
@@ -446,15 +460,52 @@ where
 {
     Rc::new(move |request, params, finish: Finish| {
         let future = handler(finish.request(request, params));
-        Box::pin(async move {
-            // A panic turning the value into a response (a `Serialize` impl) is the
-            // handler's too.
-            let answered = AssertUnwindSafe(async move { future.await.into_response() })
-                .catch_unwind()
-                .await;
-            finish.finish(answered)
+        Box::pin(Answer {
+            future,
+            finish: Some(finish),
         })
     })
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's future run under `catch_unwind`, its response (or its panic) handed to the
+    /// [`Finish`]: the one boxed future per request. Written out rather than as an `async`
+    /// block around futures-lite's `CatchUnwind`, whose layers each moved the handler's
+    /// future once more on the first poll.
+    struct Answer<F> {
+        #[pin]
+        future: F,
+        // Taken when the answer is ready.
+        finish: Option<Finish>,
+    }
+}
+
+impl<F> Future for Answer<F>
+where
+    F: Future,
+    F::Output: IntoResponse,
+{
+    type Output = Result<http::Response<Full<Bytes>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(finish) = this.finish.as_ref() else {
+            panic!("a handler's answer polled after it was given");
+        };
+        let future = this.future;
+        // A panic turning the value into a response (a `Serialize` impl) is the handler's too.
+        let response = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            future.poll(cx).map(IntoResponse::into_response)
+        })) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(response)) => response,
+            Err(_) => finish.panicked(),
+        };
+        match this.finish.take() {
+            Some(finish) => Poll::Ready(finish.finish(response)),
+            None => unreachable!("checked above"),
+        }
+    }
 }
 
 /// `%xx` escapes decoded; a result that is not UTF-8 keeps U+FFFD for the bad bytes.

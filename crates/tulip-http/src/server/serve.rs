@@ -26,6 +26,7 @@ use tulip::sync::{Event, Semaphore};
 use super::request::{Request, RequestError};
 use super::response::{IntoResponse, Response};
 use super::router::{Dispatch, Router};
+use super::watchdog::{HeadClock, Watchdog, WatchedIo};
 use super::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_SHUTDOWN_TIMEOUT};
 use crate::rt::{TulipExecutor, TulipIo, TulipTimer};
 
@@ -125,10 +126,20 @@ impl Builder {
         self
     }
 
-    /// How long a client has to send a request's headers, from the moment the server is
-    /// ready to read them (default 30 s; `None` waits for ever). This also bounds how long
-    /// an idle keep-alive connection stays open, and the TLS handshake. Measured on the
-    /// loop's clock, so virtual on a test clock.
+    /// How long a client has to send a request's head (its request line and headers), from
+    /// the moment the server is ready for it (default 30 s; `None` waits for ever). The
+    /// server is ready for a head once the connection is accepted (over TLS: once the
+    /// handshake is done), and again once it has handed over the previous response and
+    /// written it; a connection whose head is not complete by the deadline is closed without
+    /// an answer. So the timeout cuts off a client that sends a head too slowly (the clock
+    /// does not restart with each byte) and bounds how long an idle keep-alive connection
+    /// stays open. It does not cover the handler's run, the reading of a request's body, or
+    /// the writing of a response to a slow reader. It bounds the TLS handshake as well.
+    /// Measured on the loop's clock, so virtual on a test clock.
+    ///
+    /// On HTTP/1 the connection's task keeps it with one timer per connection, which is
+    /// only looked at when it fires (hyper's own `header_read_timeout` would arm a timer for
+    /// every request); HTTP/2 connections have the handshake timeout only.
     ///
     /// # Examples
     ///
@@ -415,10 +426,9 @@ impl Server {
         });
         shared.idle.set();
         let mut http1 = http1::Builder::new();
-        http1
-            .timer(TulipTimer)
-            .keep_alive(config.keep_alive)
-            .header_read_timeout(config.header_read_timeout);
+        // The header read timeout is the connection task's (`watchdog`), not hyper's: hyper
+        // would arm and disarm a timer for every request. Without a timer hyper has none.
+        http1.keep_alive(config.keep_alive);
         let mut http2 = http2::Builder::new(TulipExecutor);
         http2.timer(TulipTimer);
         let context = Rc::new(Context {
@@ -427,7 +437,7 @@ impl Server {
             http1,
             http2,
             max_body_size: config.max_body_size,
-            handshake_timeout: config.header_read_timeout,
+            header_read_timeout: config.header_read_timeout,
             tls: config.tls,
         });
         tulip::task::Builder::new()
@@ -713,7 +723,8 @@ struct Context {
     http1: http1::Builder,
     http2: http2::Builder<TulipExecutor>,
     max_body_size: usize,
-    handshake_timeout: Option<Duration>,
+    /// Bounds the TLS handshake, then each wait for a request's head on HTTP/1.
+    header_read_timeout: Option<Duration>,
     tls: Option<TlsAcceptor>,
 }
 
@@ -827,9 +838,11 @@ async fn serve_connection(
 ) {
     // Responses are written whole in one go; Nagle would only hold the last segment back.
     let _ = stream.set_nodelay(true);
+    let head_clock = Rc::new(HeadClock::new(context.header_read_timeout));
     let state = Rc::new(Connection {
         context: context.clone(),
         remote,
+        head_clock: head_clock.clone(),
         answered_too_large: Cell::new(false),
     });
     let service = Service {
@@ -839,10 +852,10 @@ async fn serve_connection(
     let Some(acceptor) = &context.tls else {
         let mut connection = context
             .http1
-            .serve_connection(TulipIo::new(stream), service);
+            .serve_connection(WatchedIo::new(stream, head_clock.clone()), service);
         // Polled without hyper's shutdown of the socket, so a 413 can be followed by a
         // lingering close (below) instead of a reset.
-        let served = drive(shared, remote, |cx, begin_graceful| {
+        let served = drive(shared, remote, Some(&head_clock), |cx, begin_graceful| {
             if begin_graceful {
                 Pin::new(&mut connection).graceful_shutdown();
             }
@@ -856,7 +869,7 @@ async fn serve_connection(
         return;
     };
     let handshake = async {
-        match context.handshake_timeout {
+        match context.header_read_timeout {
             Some(limit) => tulip::time::wait_for(limit, acceptor.accept(stream))
                 .await
                 .unwrap_or_else(|_| {
@@ -881,7 +894,7 @@ async fn serve_connection(
     };
     if tls.alpn_protocol() == Some(b"h2") {
         let mut connection = pin!(context.http2.serve_connection(TulipIo::new(tls), service));
-        drive(shared, remote, |cx, begin_graceful| {
+        drive(shared, remote, None, |cx, begin_graceful| {
             if begin_graceful {
                 connection.as_mut().graceful_shutdown();
             }
@@ -889,8 +902,13 @@ async fn serve_connection(
         })
         .await;
     } else {
-        let mut connection = pin!(context.http1.serve_connection(TulipIo::new(tls), service));
-        drive(shared, remote, |cx, begin_graceful| {
+        head_clock.restart();
+        let mut connection = pin!(
+            context
+                .http1
+                .serve_connection(WatchedIo::new(tls, head_clock.clone()), service)
+        );
+        drive(shared, remote, Some(&head_clock), |cx, begin_graceful| {
             if begin_graceful {
                 connection.as_mut().graceful_shutdown();
             }
@@ -928,12 +946,14 @@ async fn linger(stream: TcpStream) {
 }
 
 /// Runs one hyper connection to its end, starting its graceful shutdown when the server's
-/// begins, and dropping it if the shutdown timeout runs out. `poll` polls the connection,
-/// first starting its graceful shutdown when told to. True when the connection ended by
-/// itself (served to the end, or failed), false when the shutdown timeout cut it off.
+/// begins, dropping it if the shutdown timeout runs out, and dropping it when `head_clock`
+/// (HTTP/1) says it waited too long for a request's head. `poll` polls the connection, first
+/// starting its graceful shutdown when told to. True when the connection ended by itself
+/// (served to the end, or failed), false when it was cut off.
 async fn drive(
     shared: &Shared,
     remote: SocketAddr,
+    head_clock: Option<&HeadClock>,
     mut poll: impl FnMut(&mut std::task::Context<'_>, bool) -> Poll<hyper::Result<()>>,
 ) -> bool {
     let mut shutdown = pin!(shared.shutdown.wait());
@@ -942,13 +962,16 @@ async fn drive(
     // The waker `shutdown` holds: until the server stops, it need not be polled again (it
     // takes a lock) while the connection is woken with the same one.
     let mut watching: Option<std::task::Waker> = None;
+    let mut watchdog = head_clock
+        .filter(|clock| clock.is_on())
+        .map(|clock| (clock, Watchdog::new()));
     let ended = poll_fn(|cx| {
         // At most one of the events is polled at a time: this runs on every wake-up of the
         // connection, so it stays cheap.
         let mut begin_graceful = false;
         if closing {
             if force.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(None);
+                return Poll::Ready(Ended::ShutdownTimeout);
             }
         } else if shared.stopping.get()
             || !watching.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
@@ -957,23 +980,48 @@ async fn drive(
                 closing = true;
                 begin_graceful = true;
                 if force.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(None);
+                    return Poll::Ready(Ended::ShutdownTimeout);
                 }
             } else {
                 watching = Some(cx.waker().clone());
             }
         }
-        poll(cx, begin_graceful).map(Some)
+        if let Poll::Ready(ended) = poll(cx, begin_graceful) {
+            return Poll::Ready(Ended::Served(ended));
+        }
+        // Looked at after hyper, which may just have completed a head.
+        if let Some((clock, watchdog)) = &mut watchdog
+            && watchdog.poll(clock, cx).is_ready()
+        {
+            return Poll::Ready(Ended::HeadTimeout);
+        }
+        Poll::Pending
     })
     .await;
     match ended {
-        Some(Ok(())) => true,
-        Some(Err(err)) => {
+        Ended::Served(Ok(())) => true,
+        Ended::Served(Err(err)) => {
             tracing::debug!("tulip-http server: connection with {remote} ended: {err}");
             true
         }
-        None => false,
+        Ended::HeadTimeout => {
+            tracing::debug!(
+                "tulip-http server: closing the connection with {remote}: no request head within the header read timeout"
+            );
+            false
+        }
+        Ended::ShutdownTimeout => false,
     }
+}
+
+/// How [`drive`]'s connection ended.
+enum Ended {
+    /// By itself: served to the end, or failed.
+    Served(hyper::Result<()>),
+    /// Cut off: no request head came within the header read timeout.
+    HeadTimeout,
+    /// Cut off: the server's shutdown timeout ran out.
+    ShutdownTimeout,
 }
 
 /// hyper's view of the router, for one connection.
@@ -985,6 +1033,9 @@ struct Service {
 pub(crate) struct Connection {
     context: Rc<Context>,
     remote: SocketAddr,
+    /// What the header read timeout looks at: marked here when a head is in and when its
+    /// response is handed over.
+    head_clock: Rc<HeadClock>,
     /// Set when a response was `413`: the connection then closes lingering (see `linger`).
     answered_too_large: Cell<bool>,
 }
@@ -1001,6 +1052,7 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
 
     fn call(&self, request: http::Request<Incoming>) -> ServiceFuture {
         let connection = &self.connection;
+        connection.head_clock.head_read();
         let context = &connection.context;
         let method = request.method();
         let is_head = method == Method::HEAD;
@@ -1017,7 +1069,11 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                 response.headers_mut().insert(header::ALLOW, allow);
                 response
             }
-            Dispatch::Handler { handler, params } => {
+            Dispatch::Handler {
+                handler,
+                params,
+                route,
+            } => {
                 if request.body().size_hint().lower() > context.max_body_size as u64 {
                     // The declared length is over the limit: no need to run the handler to
                     // know how this ends.
@@ -1026,10 +1082,10 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                     let finish = Finish {
                         connection: connection.clone(),
                         is_head,
-                        // Kept for the message should the handler panic (cheap: both share
-                        // their bytes with the request's).
+                        // For the message should the handler panic. (Not the URI: cloning,
+                        // moving and dropping it cost 1 % of a small request.)
                         method: method.clone(),
-                        uri: request.uri().clone(),
+                        route,
                     };
                     // The handler makes the `Request` itself, where it is used: fewer copies.
                     return handler(request, params, finish);
@@ -1047,7 +1103,8 @@ pub(crate) struct Finish {
     connection: Rc<Connection>,
     is_head: bool,
     method: Method,
-    uri: http::Uri,
+    /// The route that matched, whose pattern names the handler should it panic.
+    route: Option<usize>,
 }
 
 impl Finish {
@@ -1069,26 +1126,24 @@ impl Finish {
         )
     }
 
-    /// What the handler answered, as hyper sends it, counted; a panic becomes a `500` (and is
-    /// logged with the request's method and path).
+    /// What the handler answered, as hyper sends it, counted.
     #[inline]
     pub(crate) fn finish(
         self,
-        answered: std::thread::Result<Response>,
+        response: Response,
     ) -> Result<http::Response<Full<Bytes>>, Infallible> {
-        let response = match answered {
-            Ok(response) => response,
-            Err(_) => self.panicked(),
-        };
         Ok(finish(&self.connection, response, self.is_head))
     }
 
+    /// The `500` that stands for a handler's panic, which it logs with the handler's method
+    /// and route.
     #[cold]
-    fn panicked(&self) -> Response {
+    pub(crate) fn panicked(&self) -> Response {
         tracing::error!(
-            "tulip-http server: the handler for {} {} panicked",
+            "tulip-http server: the handler for {} {} panicked (a request from {})",
             self.method,
-            self.uri.path()
+            self.connection.context.router.pattern(self.route),
+            self.connection.remote,
         );
         Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -1104,6 +1159,7 @@ fn finish(
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
         connection.answered_too_large.set(true);
     }
+    connection.head_clock.answered();
     let shared = &connection.context.shared;
     shared.requests.set(shared.requests.get() + 1);
     into_hyper(response, is_head)
