@@ -80,8 +80,14 @@ pub struct Job {
     pub url: Url,
     /// How many links away from an input URL it is (input URLs are 0).
     pub depth: u32,
-    /// The page that linked to it; `None` for input URLs.
+    /// The page that linked to it (for a redirect's target: the page that redirected);
+    /// `None` for input URLs.
     pub parent: Option<Url>,
+    /// The redirects followed to reach this URL, oldest first: empty for a page named by a
+    /// link or the input; for a redirect's target, every URL of the chain so far (the last is
+    /// the [`parent`](Job::parent)). The crawler refuses a chain that loops back or grows too
+    /// long from it.
+    pub redirects: Vec<Url>,
 }
 
 impl Job {
@@ -98,6 +104,7 @@ impl Job {
             url,
             depth: 0,
             parent: None,
+            redirects: Vec::new(),
         }
     }
 
@@ -114,6 +121,34 @@ impl Job {
             url,
             depth: self.depth + 1,
             parent: Some(self.url.clone()),
+            redirects: Vec::new(),
+        }
+    }
+
+    /// The target of a redirect answered for this job's URL: the same depth (a redirect is the
+    /// page's own continuation, not a link), this page as its parent, and the chain so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use url::Url;
+    ///
+    /// let old = areq::frontier::Job::seed(Url::parse("http://h/old").unwrap());
+    /// let new = old.redirect_to(Url::parse("http://h/new").unwrap());
+    /// assert_eq!((new.depth, new.parent.as_ref()), (0, Some(&old.url)));
+    /// assert_eq!(new.redirects, [old.url.clone()]);
+    /// let newer = new.redirect_to(Url::parse("http://h/newer").unwrap());
+    /// assert_eq!(newer.redirects, [old.url, new.url]);
+    /// ```
+    pub fn redirect_to(&self, target: Url) -> Job {
+        let mut redirects = Vec::with_capacity(self.redirects.len() + 1);
+        redirects.extend(self.redirects.iter().cloned());
+        redirects.push(self.url.clone());
+        Job {
+            url: target,
+            depth: self.depth,
+            parent: Some(self.url.clone()),
+            redirects,
         }
     }
 
@@ -328,7 +363,7 @@ pub trait Frontier {
     async fn push(&self, jobs: Vec<Job>) -> Result<usize, FrontierError>;
 
     /// Adds URLs to the seen-set without queueing them (pages already crawled in an earlier
-    /// run, redirect targets fetched on the spot). Returns, for each URL, whether it was new.
+    /// run). Returns, for each URL, whether it was new.
     ///
     /// # Errors
     ///

@@ -4,8 +4,9 @@
 -- a completion of a job this worker no longer holds is skipped, a link already in the seen-set
 -- is not queued again, so a call repeated after a lost reply changes nothing twice.
 --
--- A job travels as one string, its entry: "host<TAB>depth<TAB>url<TAB>parent" (parent empty
--- for an input URL). Entries wait in one list per host and, once claimed, sit in the claiming
+-- A job travels as one string, its entry: "host<TAB>depth<TAB>url<TAB>tail", the tail being
+-- the parent (empty for an input URL) and, for a redirect's target, "<TAB>url" for each
+-- redirect that led to it. Entries wait in one list per host and, once claimed, sit in the claiming
 -- worker's held set; the worker's one lease (a score in `lease`) covers all of them and is
 -- renewed by every step and by its heartbeat.
 --
@@ -15,8 +16,8 @@
 --
 -- ARGV: prefix, worker, per_host, delay_ms, lease_ms, max, poll_ms, own_in_flight,
 --       n_done, (entry, ok)*n_done,
---       n_groups, (host, depth, parent, n, url*n)*n_groups   (links found: one group per
---       host and page, whose entries are host, depth, url, parent)
+--       n_groups, (host, depth, tail, n, url*n)*n_groups   (links found: one group per
+--       host and page, whose entries are host, depth, url, tail)
 -- Returns {added, wait_ms, queued, in_flight, done, failed, seen, entry1, entry2, ...};
 -- wait_ms is -1 unless nothing was claimed although something may become claimable.
 
