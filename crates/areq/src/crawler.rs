@@ -87,7 +87,7 @@ use crate::graph::{GraphFormat, LinkGraph};
 use crate::input;
 use crate::output::{self, OutputWriter};
 use crate::progress::{Progress, Summary};
-use crate::robots::RobotsCache;
+use crate::robots::{MAX_CRAWL_DELAY, RobotsCache};
 use crate::scope::Scope;
 
 /// Jobs claimed from the frontier in one call, at most.
@@ -126,10 +126,15 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// Stop claiming new pages after this many (each hop of a redirect chain counts as one).
     pub max_pages: Option<u64>,
-    /// Obey each origin's `robots.txt`.
+    /// Obey each origin's `robots.txt`, its `Crawl-delay` included (see
+    /// [`max_crawl_delay`](Config::max_crawl_delay)).
     pub respect_robots: bool,
-    /// At least this long between two requests to one host.
+    /// At least this long between two requests to one host (longer for a host whose
+    /// `robots.txt` asks for more, with [`respect_robots`](Config::respect_robots)).
     pub delay: Duration,
+    /// The longest `Crawl-delay` obeyed; a `robots.txt` asking for more gets this, with a
+    /// warning (default [`MAX_CRAWL_DELAY`], 30 s; zero ignores `Crawl-delay`).
+    pub max_crawl_delay: Duration,
     /// Write the link graph here (`.dot` or `.graphml`).
     pub graph: Option<PathBuf>,
     /// Append to an existing output and skip the pages it lists as sources.
@@ -177,6 +182,7 @@ impl Config {
             max_pages: None,
             respect_robots: false,
             delay: Duration::ZERO,
+            max_crawl_delay: MAX_CRAWL_DELAY,
             graph: None,
             resume: false,
             state: None,
@@ -201,6 +207,8 @@ pub async fn crawl(config: &Config) -> Result<Summary, Error> {
     let politeness = FrontierConfig {
         per_host: config.fetch.per_host,
         delay: config.delay,
+        // A host's Crawl-delay is known once its first page read its robots.txt.
+        learn_delays: config.respect_robots,
     };
     if let Some(options) = &config.redis {
         validate(config)?;
@@ -247,6 +255,8 @@ struct Outcome {
     robots_blocked: bool,
     /// A redirect's target, to be queued as a job of its own.
     redirect: Option<Url>,
+    /// The delay the host's `robots.txt` asks for, when it was read.
+    host_delay: Option<Duration>,
 }
 
 /// What page tasks share.
@@ -380,9 +390,9 @@ async fn crawl_inner<F: Frontier + 'static>(
 
     let fetcher = Fetcher::new(&config.fetch);
     let shared = Rc::new(Shared {
-        robots: config
-            .respect_robots
-            .then(|| RobotsCache::new(fetcher.session().clone())),
+        robots: config.respect_robots.then(|| {
+            RobotsCache::new(fetcher.session().clone()).max_crawl_delay(config.max_crawl_delay)
+        }),
         fetcher,
         frontier,
         scope,
@@ -705,6 +715,7 @@ impl<F: Frontier + 'static> Run<'_, F> {
             completions.push(Completion {
                 job: outcome.job,
                 succeeded: outcome.error.is_none(),
+                host_delay: outcome.host_delay,
             });
         }
         // A backend that outlives the process records completions for good: the batch's lines
@@ -747,14 +758,17 @@ async fn crawl_page<F: Frontier>(shared: &Shared<F>, id: u64, job: Job) -> Outco
         error: None,
         robots_blocked: false,
         redirect: None,
+        host_delay: None,
     };
     let url = &outcome.job.url;
-    if let Some(robots) = &shared.robots
-        && !robots.allows(url).await
-    {
-        tracing::info!("Skipping {url}: disallowed by robots.txt");
-        outcome.robots_blocked = true;
-        return outcome;
+    if let Some(robots) = &shared.robots {
+        let allowed = robots.allows(url).await;
+        outcome.host_delay = Some(robots.crawl_delay(url).await);
+        if !allowed {
+            tracing::info!("Skipping {url}: disallowed by robots.txt");
+            outcome.robots_blocked = true;
+            return outcome;
+        }
     }
     let page = match shared.fetcher.fetch(url).await {
         Ok(page) => page,

@@ -189,3 +189,145 @@ fn a_redirect_hop_is_queued_behind_the_delay_with_redis() {
     });
     assert_eq!(paths(&hits), ["/", "/a", "/c", "/b"]);
 }
+
+/// Three input pages (slow, so that requests made together overlap at the server) on a host
+/// whose robots.txt asks for `crawl_delay` seconds.
+fn crawl_delay_site(crawl_delay: &str) -> Vec<(&'static str, Reply)> {
+    let slow = || Reply::SlowHtml(String::new(), Duration::from_millis(100));
+    vec![
+        (
+            "/robots.txt",
+            Reply::Text(format!("User-agent: *\nCrawl-delay: {crawl_delay}\n")),
+        ),
+        ("/1", slow()),
+        ("/2", slow()),
+        ("/3", slow()),
+    ]
+}
+
+/// Crawls the three pages of `crawl_delay_site` with `--respect-robots` on the test clock;
+/// the pages' requests, robots.txt left out.
+fn crawl_with_crawl_delay(
+    name: &str,
+    crawl_delay: &str,
+    state: bool,
+    edit: impl FnOnce(&mut Config),
+) -> (Vec<Hit>, usize) {
+    let dir = TempDir::new(name);
+    on_test_clock(async {
+        let site = Site::serve(crawl_delay_site(crawl_delay)).await;
+        let seeds = ["/1", "/2", "/3"].map(|p| site.url(p)).to_vec();
+        let mut config = config(&dir, seeds);
+        config.respect_robots = true;
+        if state {
+            config.state = Some(dir.path("state"));
+        }
+        edit(&mut config);
+        let summary = crawl(&config).await.unwrap();
+        assert_eq!((summary.pages, summary.failed), (3, 0), "{summary}");
+        let hits: Vec<Hit> = site
+            .hits()
+            .into_iter()
+            .filter(|h| h.path != "/robots.txt")
+            .collect();
+        let most = site.most_at_once();
+        site.shutdown().await;
+        (hits, most)
+    })
+}
+
+fn starts(hits: &[Hit]) -> Vec<Duration> {
+    hits.iter().map(|h| h.start).collect()
+}
+
+/// robots.txt's `Crawl-delay: 3` outweighs `--delay 1`: the host's pages are 3 s apart, the
+/// first two included (the second waits for the first page's robots.txt to be read).
+#[test]
+fn crawl_delay_spaces_the_hosts_requests() {
+    for state in [false, true] {
+        let (hits, most) =
+            crawl_with_crawl_delay(&format!("polite-crawl-delay-{state}"), "3", state, |c| {
+                c.delay = Duration::from_secs(1)
+            });
+        assert_eq!(paths(&hits), ["/1", "/2", "/3"], "state: {state}");
+        assert_eq!(
+            starts(&hits),
+            [0, 3, 6].map(Duration::from_secs),
+            "state: {state}"
+        );
+        assert_eq!(most, 1);
+    }
+}
+
+/// A shorter `Crawl-delay` than `--delay` changes nothing.
+#[test]
+fn delay_outweighs_a_shorter_crawl_delay() {
+    let (hits, _) = crawl_with_crawl_delay("polite-crawl-delay-short", "1", false, |c| {
+        c.delay = Duration::from_secs(2)
+    });
+    assert_eq!(starts(&hits), [0, 2, 4].map(Duration::from_secs));
+}
+
+/// A hostile `Crawl-delay: 86400` is cut to the cap: 30 s by default, or `--max-crawl-delay`;
+/// 0 ignores it (then the pages go out together).
+#[test]
+fn crawl_delay_is_capped() {
+    let (hits, _) = crawl_with_crawl_delay("polite-crawl-delay-cap", "86400", false, |_| {});
+    assert_eq!(starts(&hits), [0, 30, 60].map(Duration::from_secs));
+    let (hits, _) = crawl_with_crawl_delay("polite-crawl-delay-cap5", "86400", false, |c| {
+        c.max_crawl_delay = Duration::from_secs(5)
+    });
+    assert_eq!(starts(&hits), [0, 5, 10].map(Duration::from_secs));
+    let (hits, most) = crawl_with_crawl_delay("polite-crawl-delay-cap0", "86400", false, |c| {
+        c.max_crawl_delay = Duration::ZERO
+    });
+    // The first page still goes alone (robots.txt is read with it); then the other two.
+    assert_eq!(starts(&hits)[1], starts(&hits)[2]);
+    assert_eq!(most, 2);
+}
+
+/// Without `--respect-robots` the file is not read and its `Crawl-delay` means nothing.
+#[test]
+fn crawl_delay_needs_respect_robots() {
+    let (hits, most) = crawl_with_crawl_delay("polite-crawl-delay-off", "3", false, |c| {
+        c.respect_robots = false
+    });
+    assert_eq!(starts(&hits), [Duration::ZERO; 3]);
+    assert_eq!(most, 3);
+}
+
+/// The Redis frontier keeps each host's delay on the server: two crawlers sharing a crawl
+/// never have two of the host's slow pages out at once, and take them in turn (the spacing
+/// itself is on the server's clock; the Redis frontier tests check its waits).
+#[test]
+fn crawl_delay_holds_across_crawlers_with_redis() {
+    let Some(server) = redis() else { return };
+    let dir = TempDir::new("polite-crawl-delay-redis");
+    let (hits, most) = tulip::run(async {
+        let site = Site::serve(crawl_delay_site("0.2")).await;
+        let crawler = |name: &str| {
+            let mut config = Config::new(dir.path(name));
+            config.urls = ["/1", "/2", "/3"].map(|p| site.url(p)).to_vec();
+            config.respect_robots = true;
+            config.redis = Some(RedisOptions::new(server.url(), "crawl-delay"));
+            config
+        };
+        let (one, two) = (crawler("one.tsv"), crawler("two.tsv"));
+        let (s1, s2) = futures_lite::future::zip(crawl(&one), crawl(&two)).await;
+        let (s1, s2) = (s1.unwrap(), s2.unwrap());
+        assert_eq!((s1.pages + s2.pages, s1.failed + s2.failed), (3, 0));
+        let hits: Vec<Hit> = site
+            .hits()
+            .into_iter()
+            .filter(|h| h.path != "/robots.txt")
+            .collect();
+        let most = site.most_at_once();
+        site.shutdown().await;
+        (hits, most)
+    });
+    assert_eq!(hits.len(), 3);
+    assert_eq!(most, 1);
+    for pair in hits.windows(2) {
+        assert!(pair[1].start >= pair[0].end, "{hits:?}");
+    }
+}

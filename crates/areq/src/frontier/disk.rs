@@ -558,7 +558,7 @@ impl Frontier for DiskFrontier {
             let mut state = self.inner.state.borrow_mut();
             let mut added = Vec::new();
             state.push(found, Some(&mut added));
-            state.complete(&completions);
+            state.complete(&self.inner.config, &completions);
             added
         };
         self.commit(&added, &completions, &[]).await?;

@@ -216,6 +216,13 @@ pub struct Completion {
     pub job: Job,
     /// Whether the page was fetched (any status the crawl records as a page) or failed.
     pub succeeded: bool,
+    /// The delay the job's host asks for between requests, when the job learned it (its
+    /// `robots.txt` `Crawl-delay`, capped; zero when it gives none); `None` when the job did
+    /// not look. From then on the host's delay is the larger of this and
+    /// [`FrontierConfig::delay`]; the first report for a host also pushes the host's next
+    /// claim back to its last claim plus that delay (the claim was made before the delay was
+    /// known). Later reports change the delay without moving a claim.
+    pub host_delay: Option<Duration>,
 }
 
 impl Completion {
@@ -231,6 +238,7 @@ impl Completion {
         Completion {
             job,
             succeeded: true,
+            host_delay: None,
         }
     }
 
@@ -246,7 +254,25 @@ impl Completion {
         Completion {
             job,
             succeeded: false,
+            host_delay: None,
         }
+    }
+
+    /// This completion, reporting the delay the job's host asks for (see
+    /// [`host_delay`](Completion::host_delay)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let job = areq::frontier::Job::seed(url::Url::parse("http://h/").unwrap());
+    /// let done = areq::frontier::Completion::ok(job).with_host_delay(Duration::from_secs(2));
+    /// assert_eq!(done.host_delay, Some(Duration::from_secs(2)));
+    /// ```
+    pub fn with_host_delay(mut self, delay: Duration) -> Completion {
+        self.host_delay = Some(delay);
+        self
     }
 }
 
@@ -282,6 +308,7 @@ pub struct Counters {
 /// let config = areq::frontier::FrontierConfig {
 ///     per_host: 2,
 ///     delay: Duration::from_millis(500),
+///     learn_delays: false,
 /// };
 /// assert_eq!(config.per_host, 2);
 /// ```
@@ -289,8 +316,14 @@ pub struct Counters {
 pub struct FrontierConfig {
     /// At most this many jobs of one host in flight at once (0 = no limit).
     pub per_host: usize,
-    /// At least this long between two claims of the same host (zero = none).
+    /// At least this long between two claims of the same host (zero = none); a host that
+    /// asked for longer ([`Completion::host_delay`]) gets its own.
     pub delay: Duration,
+    /// Each host's own delay is learned from its first job ([`Completion::host_delay`], from
+    /// its `robots.txt`): until a completion reports it, the host has at most one job in
+    /// flight, so no second request goes to it before its `Crawl-delay` is known. The crawler
+    /// sets this with `--respect-robots`.
+    pub learn_delays: bool,
 }
 
 /// A frontier backend failed (the in-memory one never does; on-disk and networked ones can).

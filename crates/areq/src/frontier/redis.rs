@@ -108,6 +108,8 @@ impl RedisOptions {
 ///   limit, scored by when each may next be claimed (the politeness delay), which also makes
 ///   them take turns;
 /// - `busy`, `next`: per host, the jobs in flight and the end of its delay;
+/// - `delay`: per host, the delay (ms) its jobs reported ([`Completion::host_delay`]), its
+///   `robots.txt` `Crawl-delay`; a host in it has its delay known, for every crawler;
 /// - `held:WORKER`: the entries each crawler claimed and has not completed, and `lease`, a
 ///   sorted set of the crawlers by when their lease ends (one lease per crawler covers all it
 ///   holds);
@@ -369,10 +371,16 @@ impl RedisFrontier {
             .arg(step.max)
             .arg(millis(POLL))
             .arg(own_in_flight)
+            .arg(if inner.config.learn_delays { "1" } else { "0" })
             .arg(step.completions.len());
         for completion in &step.completions {
             call.push_arg(encode_job(&completion.job));
             call.push_arg(if completion.succeeded { "1" } else { "0" });
+            // -1: the job did not learn its host's delay.
+            match completion.host_delay {
+                Some(delay) => call.push_arg(millis(delay)),
+                None => call.push_arg("-1"),
+            }
         }
         // The links by host and page (the same depth and parent), in their order; the URLs
         // were de-duplicated above, so none is twice in a group.
