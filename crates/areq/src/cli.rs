@@ -128,13 +128,19 @@ pub struct Cli {
     #[arg(long)]
     pub max_pages: Option<u64>,
 
-    /// Obey robots.txt.
+    /// Obey robots.txt, its Crawl-delay included (a host's delay is then the longer of
+    /// --delay and its Crawl-delay).
     #[arg(long)]
     pub respect_robots: bool,
 
     /// At least this many seconds between two requests to one host.
     #[arg(long, default_value = "0", value_parser = parse_seconds)]
     pub delay: Duration,
+
+    /// With --respect-robots: obey a robots.txt Crawl-delay up to this many seconds (a longer
+    /// one is cut to this, with a warning; 0 ignores Crawl-delay).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub max_crawl_delay: Duration,
 
     /// Write the link graph: FILE.dot (Graphviz) or FILE.graphml.
     #[arg(long, value_name = "FILE")]
@@ -234,6 +240,7 @@ impl Cli {
         config.max_pages = self.max_pages;
         config.respect_robots = self.respect_robots;
         config.delay = self.delay;
+        config.max_crawl_delay = self.max_crawl_delay;
         config.graph = self.graph.clone();
         config.resume = self.resume;
         config.state = self.state.clone();

@@ -5,13 +5,26 @@
 //! front, so here one coordinating loop ([`crawl_with`]) runs the crawl:
 //!
 //! 1. it [claims](Frontier::claim) ready jobs from the [`Frontier`] — as many as `--limit`
-//!    leaves room for — and spawns one task per job; a task fetches its page (following
-//!    redirects itself, hop by hop, each target checked against the seen-set and the scope, so
-//!    nothing is fetched twice and a loop is caught), and queues the outcome;
+//!    leaves room for — and spawns one task per job; a task makes one request for its page
+//!    and queues the outcome;
 //! 2. it takes the outcomes in batches: hands each page's lines to the [`OutputWriter`],
-//!    records the graph, and hands the frontier all the new in-scope links of the batch with the
-//!    batch's completions and the next claim in one call ([`Frontier::finish_and_claim`]);
+//!    records the graph, and hands the frontier all the new in-scope links of the batch, and
+//!    the targets of its redirects, with the batch's completions and the next claim in one call
+//!    ([`Frontier::finish_and_claim`]);
 //! 3. it waits for the next outcome, the end of a host's politeness delay, or Ctrl+C.
+//!
+//! # Redirects
+//!
+//! The session follows no redirect by itself. A redirect's target becomes a job of its own,
+//! queued with the redirecting page's completion: same depth, that page as its parent, and the
+//! chain so far ([`Job::redirect_to`]). So every request of a crawl — a page named by a link or
+//! the input, or a hop of a redirect chain — is claimed from the frontier and obeys its host's
+//! in-flight limit and politeness delay (`--per-host`, `--delay`, a `Crawl-delay`), whichever
+//! backend keeps the frontier; the seen-set makes each target fetched once; and a crawler that
+//! dies between two hops leaves the target queued, not lost. The chain carried in the job
+//! catches a loop (a target already in its chain: [`FailureKind::RedirectLoop`]) and a chain
+//! longer than 10 redirects ([`FailureKind::TooManyRedirects`]); a target out of scope or
+//! already seen is not followed. Each hop counts as a page claimed against `--max-pages`.
 //!
 //! Ctrl+C (when [`Config::handle_ctrl_c`]) stops claiming, cancels the pages in flight (they
 //! were not written, so `--resume` fetches them again), and then finishes as a normal end does:
@@ -23,9 +36,9 @@
 //!
 //! With `--state` or `--redis`, each batch's output lines are flushed before its completions
 //! are recorded, so a page recorded as done never loses its lines. With `--state` the output's
-//! length is recorded too, and redirect targets are queued as jobs of their own (in the same
-//! commit) instead of being fetched on the spot: see [`DiskFrontier`] for why a crawl killed at
-//! any point then resumes with every output line exactly once.
+//! length is recorded too (redirect targets are queued in the same commit): see
+//! [`DiskFrontier`] for why a crawl killed at any point then resumes with every output line
+//! exactly once.
 //!
 //! # Examples
 //!
@@ -74,7 +87,7 @@ use crate::graph::{GraphFormat, LinkGraph};
 use crate::input;
 use crate::output::{self, OutputWriter};
 use crate::progress::{Progress, Summary};
-use crate::robots::RobotsCache;
+use crate::robots::{MAX_CRAWL_DELAY, RobotsCache};
 use crate::scope::Scope;
 
 /// Jobs claimed from the frontier in one call, at most.
@@ -111,12 +124,17 @@ pub struct Config {
     pub allow_domains: Vec<String>,
     /// Never fetch URLs matching these regular expressions.
     pub exclude: Vec<String>,
-    /// Stop claiming new pages after this many.
+    /// Stop claiming new pages after this many (each hop of a redirect chain counts as one).
     pub max_pages: Option<u64>,
-    /// Obey each origin's `robots.txt`.
+    /// Obey each origin's `robots.txt`, its `Crawl-delay` included (see
+    /// [`max_crawl_delay`](Config::max_crawl_delay)).
     pub respect_robots: bool,
-    /// At least this long between two requests to one host.
+    /// At least this long between two requests to one host (longer for a host whose
+    /// `robots.txt` asks for more, with [`respect_robots`](Config::respect_robots)).
     pub delay: Duration,
+    /// The longest `Crawl-delay` obeyed; a `robots.txt` asking for more gets this, with a
+    /// warning (default [`MAX_CRAWL_DELAY`], 30 s; zero ignores `Crawl-delay`).
+    pub max_crawl_delay: Duration,
     /// Write the link graph here (`.dot` or `.graphml`).
     pub graph: Option<PathBuf>,
     /// Append to an existing output and skip the pages it lists as sources.
@@ -164,6 +182,7 @@ impl Config {
             max_pages: None,
             respect_robots: false,
             delay: Duration::ZERO,
+            max_crawl_delay: MAX_CRAWL_DELAY,
             graph: None,
             resume: false,
             state: None,
@@ -188,6 +207,8 @@ pub async fn crawl(config: &Config) -> Result<Summary, Error> {
     let politeness = FrontierConfig {
         per_host: config.fetch.per_host,
         delay: config.delay,
+        // A host's Crawl-delay is known once its first page read its robots.txt.
+        learn_delays: config.respect_robots,
     };
     if let Some(options) = &config.redis {
         validate(config)?;
@@ -228,12 +249,14 @@ struct Backend {
 struct Outcome {
     id: u64,
     job: Job,
-    /// The responses, in order (more than one when redirects were followed).
-    hops: Vec<Fetched>,
+    /// The response, if one came (a redirect's too, even when its target is refused).
+    page: Option<Fetched>,
     error: Option<FetchError>,
     robots_blocked: bool,
-    /// A redirect target left to be crawled as a job of its own (with `--state`).
+    /// A redirect's target, to be queued as a job of its own.
     redirect: Option<Url>,
+    /// The delay the host's `robots.txt` asks for, when it was read.
+    host_delay: Option<Duration>,
 }
 
 /// What page tasks share.
@@ -242,9 +265,6 @@ struct Shared<F> {
     frontier: F,
     scope: Scope,
     robots: Option<RobotsCache>,
-    /// Queue redirect targets as jobs instead of following them on the spot (with `--state`:
-    /// a target fetched on the spot is recorded only when its page completes).
-    defer_redirects: bool,
 }
 
 /// Crawls as `config` says, with `frontier` as the record of what to fetch and what was seen
@@ -370,13 +390,12 @@ async fn crawl_inner<F: Frontier + 'static>(
 
     let fetcher = Fetcher::new(&config.fetch);
     let shared = Rc::new(Shared {
-        robots: config
-            .respect_robots
-            .then(|| RobotsCache::new(fetcher.session().clone())),
+        robots: config.respect_robots.then(|| {
+            RobotsCache::new(fetcher.session().clone()).max_crawl_delay(config.max_crawl_delay)
+        }),
         fetcher,
         frontier,
         scope,
-        defer_redirects: disk.is_some(),
     });
     let progress = Progress::new(config.progress);
     let mut run = Run {
@@ -486,6 +505,7 @@ fn resume_jobs(
                     url,
                     depth: d + 1,
                     parent: Some(parent),
+                    redirects: Vec::new(),
                 });
             }
         }
@@ -656,7 +676,7 @@ impl<F: Frontier + 'static> Run<'_, F> {
         let mut new_jobs = Vec::new();
         let mut completions = Vec::with_capacity(batch.len());
         for outcome in batch {
-            for hop in &outcome.hops {
+            if let Some(hop) = &outcome.page {
                 self.summary.pages += 1;
                 self.summary.parsed += u64::from(hop.parsed);
                 if let Some(graph) = self.graph.as_deref_mut() {
@@ -668,16 +688,11 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 }
                 self.writer.write_page(&hop.url, &hop.links);
                 if outcome.job.depth < self.config.depth {
-                    let parent = Job {
-                        url: hop.url.clone(),
-                        depth: outcome.job.depth,
-                        parent: None,
-                    };
                     new_jobs.extend(
                         hop.links
                             .iter()
                             .filter(|link| self.shared.scope.allows(link))
-                            .map(|link| parent.child(link.clone())),
+                            .map(|link| outcome.job.child(link.clone())),
                     );
                 }
             }
@@ -692,17 +707,15 @@ impl<F: Frontier + 'static> Run<'_, F> {
                 }
             }
             self.summary.robots_skipped += u64::from(outcome.robots_blocked);
-            if let (Some(target), Some(hop)) = (outcome.redirect, outcome.hops.last()) {
-                // The target is the redirect's own continuation: same depth.
-                new_jobs.push(Job {
-                    url: target,
-                    depth: outcome.job.depth,
-                    parent: Some(hop.url.clone()),
-                });
+            if let Some(target) = outcome.redirect {
+                // Queued with this page's completion: the target's request goes through the
+                // frontier's politeness for its host like any other, and is made once.
+                new_jobs.push(outcome.job.redirect_to(target));
             }
             completions.push(Completion {
                 job: outcome.job,
                 succeeded: outcome.error.is_none(),
+                host_delay: outcome.host_delay,
             });
         }
         // A backend that outlives the process records completions for good: the batch's lines
@@ -735,88 +748,51 @@ impl<F: Frontier + 'static> Run<'_, F> {
     }
 }
 
-/// One job: robots check, fetch, and redirects followed hop by hop.
+/// One job: robots check, then one request. A redirect is not followed here: its target, if
+/// it may be crawled, is handed back to be queued as a job of its own (see [`Outcome`]).
 async fn crawl_page<F: Frontier>(shared: &Shared<F>, id: u64, job: Job) -> Outcome {
     let mut outcome = Outcome {
         id,
         job,
-        hops: Vec::new(),
+        page: None,
         error: None,
         robots_blocked: false,
         redirect: None,
+        host_delay: None,
     };
-    let mut url = outcome.job.url.clone();
-    let mut chain: Vec<Url> = Vec::new();
-    loop {
-        if let Some(robots) = &shared.robots
-            && !robots.allows(&url).await
-        {
+    let url = &outcome.job.url;
+    if let Some(robots) = &shared.robots {
+        let allowed = robots.allows(url).await;
+        outcome.host_delay = Some(robots.crawl_delay(url).await);
+        if !allowed {
             tracing::info!("Skipping {url}: disallowed by robots.txt");
             outcome.robots_blocked = true;
             return outcome;
         }
-        let page = match shared.fetcher.fetch(&url).await {
-            Ok(page) => page,
-            Err(err) => {
-                outcome.error = Some(err);
-                return outcome;
-            }
-        };
-        chain.push(url.clone());
-        let redirect = page.redirect.clone();
-        outcome.hops.push(page);
-        let Some(target) = redirect else {
-            return outcome;
-        };
-        if shared.defer_redirects {
-            match check_hop(&url, &target, &chain) {
-                Ok(()) if shared.scope.allows(&target) => outcome.redirect = Some(target),
-                Ok(()) => {}
-                Err(err) => {
-                    tracing::error!("{err}");
-                    outcome.error = Some(err);
-                }
-            }
+    }
+    let page = match shared.fetcher.fetch(url).await {
+        Ok(page) => page,
+        Err(err) => {
+            outcome.error = Some(err);
             return outcome;
         }
-        match next_hop(shared, &url, &target, &chain).await {
-            Ok(true) => url = target,
-            Ok(false) => return outcome,
+    };
+    if let Some(target) = &page.redirect {
+        let mut chain = outcome.job.redirects.clone();
+        chain.push(url.clone());
+        match check_hop(url, target, &chain) {
+            Ok(()) if shared.scope.allows(target) => outcome.redirect = Some(target.clone()),
+            Ok(()) => {
+                tracing::debug!("Not following the redirect from {url} to {target}: out of scope");
+            }
             Err(err) => {
                 tracing::error!("{err}");
                 outcome.error = Some(err);
-                return outcome;
             }
         }
     }
-}
-
-/// Whether to follow a redirect from `from` to `target` now: `Ok(false)` when the target is out
-/// of scope or already seen (it is, or was, crawled on its own), an error for a loop, a chain
-/// too long, or a non-http(s) target.
-async fn next_hop<F: Frontier>(
-    shared: &Shared<F>,
-    from: &Url,
-    target: &Url,
-    chain: &[Url],
-) -> Result<bool, FetchError> {
-    check_hop(from, target, chain)?;
-    if !shared.scope.allows(target) {
-        tracing::debug!("Not following the redirect from {from} to {target}: out of scope");
-        return Ok(false);
-    }
-    match shared
-        .frontier
-        .mark_seen(std::slice::from_ref(target))
-        .await
-    {
-        Ok(fresh) => Ok(fresh.first().copied().unwrap_or(false)),
-        Err(e) => Err(FetchError::new(
-            FailureKind::Other,
-            from.clone(),
-            e.to_string(),
-        )),
-    }
+    outcome.page = Some(page);
+    outcome
 }
 
 /// A redirect from `from` to `target` after `chain`: an error for a loop, a chain too long, or

@@ -7,6 +7,14 @@
 //! product token, `areq`); a 4xx (no file) or any failure allows everything, with a debug
 //! line, so a site without `robots.txt` is crawled normally.
 //!
+//! A `Crawl-delay` for areq's agent (or for `*` when no group names areq) is the time the site
+//! asks between two requests: [`RobotsCache::crawl_delay`] gives it to the crawler, which makes
+//! it its host's politeness delay when it is longer than `--delay` (see
+//! [`Completion::host_delay`](crate::frontier::Completion::host_delay)). A file may ask for
+//! anything, hours included, and a crawl must not stall on one host for that long, so the
+//! delay used is capped at [`MAX_CRAWL_DELAY`] (30 s; `--max-crawl-delay` sets another cap,
+//! 0 ignores `Crawl-delay`), with a warning naming the file when the cap applies.
+//!
 //! # Examples
 //!
 //! ```
@@ -19,6 +27,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
+use std::time::Duration;
 
 use texting_robots::Robot;
 use tulip::sync::Event;
@@ -27,6 +36,11 @@ use url::Url;
 
 /// The agent name matched against `User-agent:` lines.
 pub const AGENT: &str = "areq";
+
+/// The longest `Crawl-delay` obeyed by default: a longer one is cut to this (30 seconds, so a
+/// host of a thousand pages still takes hours, not weeks). Heritrix caps at 300 s by default;
+/// areq's crawls are shorter and interactive, hence a tenth of that.
+pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 
 /// The rules of one `robots.txt`.
 ///
@@ -86,6 +100,26 @@ impl Rules {
     pub fn allows(&self, url: &str) -> bool {
         self.robot.as_ref().is_none_or(|r| r.allowed(url))
     }
+
+    /// The `Crawl-delay` of the group that applies to areq, as written (not capped); `None`
+    /// when there is none, or it is not a finite positive number of seconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use areq::robots::Rules;
+    ///
+    /// let rules = Rules::parse(b"User-agent: *\nCrawl-delay: 2.5\n");
+    /// assert_eq!(rules.crawl_delay(), Some(Duration::from_millis(2500)));
+    /// assert_eq!(Rules::parse(b"User-agent: *\nCrawl-delay: -1\n").crawl_delay(), None);
+    /// assert_eq!(Rules::allow_all().crawl_delay(), None);
+    /// ```
+    pub fn crawl_delay(&self) -> Option<Duration> {
+        let seconds = self.robot.as_ref()?.delay?;
+        // A huge value is still a duration (capped later); NaN, infinities and <= 0 are not.
+        (seconds.is_finite() && seconds > 0.0).then(|| Duration::from_secs_f64(seconds.into()))
+    }
 }
 
 /// An origin's rules, or the wait for them while the first task fetches them.
@@ -114,6 +148,7 @@ struct Entry {
 pub struct RobotsCache {
     session: ClientSession,
     entries: RefCell<HashMap<String, Rc<Entry>>>,
+    max_crawl_delay: Duration,
 }
 
 impl fmt::Debug for RobotsCache {
@@ -139,7 +174,27 @@ impl RobotsCache {
         RobotsCache {
             session,
             entries: RefCell::new(HashMap::new()),
+            max_crawl_delay: MAX_CRAWL_DELAY,
         }
+    }
+
+    /// Caps the `Crawl-delay`s this cache hands out at `max` instead of [`MAX_CRAWL_DELAY`]
+    /// (zero: every `Crawl-delay` is ignored).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # tulip::run(async {
+    /// let cache = areq::robots::RobotsCache::new(tulip_http::ClientSession::new())
+    ///     .max_crawl_delay(Duration::from_secs(5));
+    /// # let _ = cache;
+    /// # });
+    /// ```
+    pub fn max_crawl_delay(mut self, max: Duration) -> RobotsCache {
+        self.max_crawl_delay = max;
+        self
     }
 
     /// Whether `url` may be fetched under its origin's `robots.txt`, fetching that file first
@@ -154,6 +209,39 @@ impl RobotsCache {
     ///
     /// See [`RobotsCache`].
     pub async fn allows(&self, url: &Url) -> bool {
+        let rules = self.rules(url).await;
+        rules.is_none_or(|r| r.allows(url.as_str()))
+    }
+
+    /// The delay `url`'s origin asks for between requests: its `Crawl-delay`, capped (see the
+    /// [module docs](self)); zero when it gives none. Fetches the origin's `robots.txt` first
+    /// if no task did yet.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`allows`](RobotsCache::allows).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// tulip::run(async {
+    ///     let cache = areq::robots::RobotsCache::new(tulip_http::ClientSession::new());
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let url = url::Url::parse(&format!("http://{}/x", listener.local_addr().unwrap())).unwrap();
+    ///     drop(listener); // no robots.txt there: no delay
+    ///     assert!(cache.crawl_delay(&url).await.is_zero());
+    /// });
+    /// ```
+    pub async fn crawl_delay(&self, url: &Url) -> Duration {
+        let rules = self.rules(url).await;
+        rules
+            .and_then(|r| r.crawl_delay())
+            .map_or(Duration::ZERO, |d| d.min(self.max_crawl_delay))
+    }
+
+    /// The rules of `url`'s origin, fetched by the first task that asks; `None` when that
+    /// task was cancelled.
+    async fn rules(&self, url: &Url) -> Option<Rc<Rules>> {
         let origin = url.origin().ascii_serialization();
         let existing = self.entries.borrow().get(&origin).cloned();
         let entry = match existing {
@@ -176,8 +264,7 @@ impl RobotsCache {
                 entry
             }
         };
-        let rules = entry.rules.borrow().clone();
-        rules.is_none_or(|r| r.allows(url.as_str()))
+        entry.rules.borrow().clone()
     }
 
     async fn fetch(&self, origin: &str) -> Rules {
@@ -199,7 +286,19 @@ impl RobotsCache {
         match response.bytes().await {
             Ok(body) => {
                 tracing::debug!("Read {robots_url} ({} bytes)", body.len());
-                Rules::parse(&body)
+                let rules = Rules::parse(&body);
+                if let Some(delay) = rules.crawl_delay() {
+                    if delay > self.max_crawl_delay {
+                        tracing::warn!(
+                            "{robots_url} asks for a Crawl-delay of {delay:?}; using the maximum, \
+                             {:?}",
+                            self.max_crawl_delay
+                        );
+                    } else {
+                        tracing::info!("{robots_url} asks for a Crawl-delay of {delay:?}");
+                    }
+                }
+                rules
             }
             Err(err) => {
                 tracing::debug!("Could not read {robots_url} ({err}); allowing everything");

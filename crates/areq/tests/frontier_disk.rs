@@ -41,6 +41,18 @@ async fn politeness_delay_per_host() {
 }
 
 #[tulip::test(test_clock)]
+async fn a_reported_delay_gates_then_spaces_its_host() {
+    let dir = TempDir::new("disk-learn");
+    frontier_cases::a_reported_delay_gates_then_spaces_its_host(disk(&dir)).await;
+}
+
+#[tulip::test(test_clock)]
+async fn a_reported_delay_longer_than_the_configured_one_wins() {
+    let dir = TempDir::new("disk-learn-longer");
+    frontier_cases::a_reported_delay_longer_than_the_configured_one_wins(disk(&dir)).await;
+}
+
+#[tulip::test(test_clock)]
 async fn finish_queues_links_and_completes() {
     let dir = TempDir::new("disk-finish");
     frontier_cases::finish_queues_links_and_completes(disk(&dir)).await;

@@ -33,3 +33,17 @@ async fn round_robin_takes_turns_within_one_claim() {
     frontier_cases::round_robin_takes_turns_within_one_claim(async |c| MemoryFrontier::new(c))
         .await;
 }
+
+#[tulip::test(test_clock)]
+async fn a_reported_delay_gates_then_spaces_its_host() {
+    frontier_cases::a_reported_delay_gates_then_spaces_its_host(async |c| MemoryFrontier::new(c))
+        .await;
+}
+
+#[tulip::test(test_clock)]
+async fn a_reported_delay_longer_than_the_configured_one_wins() {
+    frontier_cases::a_reported_delay_longer_than_the_configured_one_wins(async |c| {
+        MemoryFrontier::new(c)
+    })
+    .await;
+}

@@ -75,7 +75,15 @@ async fn round_robin_takes_turns_within_one_claim() {
 async fn politeness_delay_orders_claims_per_host() {
     let Some(server) = redis() else { return };
     let delay = Duration::from_millis(200);
-    let frontier = open(&server, "delay", FrontierConfig { per_host: 0, delay }).await;
+    let frontier = open(
+        &server,
+        "delay",
+        FrontierConfig {
+            delay,
+            ..FrontierConfig::default()
+        },
+    )
+    .await;
     frontier
         .push(jobs(&["http://a/1", "http://a/2", "http://b/1"]))
         .await
@@ -95,6 +103,50 @@ async fn politeness_delay_orders_claims_per_host() {
         third = frontier.claim(10, Instant::now()).await.unwrap();
     }
     assert_eq!(urls(&third.jobs), ["http://a/2"]);
+}
+
+/// A host's reported delay on the server's clock: one job in flight until it is known, then
+/// the next claim waits for it (counted from the claim before), for every crawler.
+#[tulip::test]
+async fn a_reported_delay_gates_then_spaces_its_host() {
+    let Some(server) = redis() else { return };
+    let config = FrontierConfig {
+        learn_delays: true,
+        ..FrontierConfig::default()
+    };
+    let frontier = open(&server, "learn", config).await;
+    let other = open(&server, "learn", config).await;
+    frontier
+        .push(jobs(&["http://a/1", "http://a/2", "http://b/1"]))
+        .await
+        .unwrap();
+    let first = frontier.claim(10, Instant::now()).await.unwrap();
+    assert_eq!(urls(&first.jobs), ["http://a/1", "http://b/1"]);
+    // The other crawler gets nothing of a host whose delay is not known.
+    let none = other.claim(10, Instant::now()).await.unwrap();
+    assert!(none.jobs.is_empty());
+    let asked = Duration::from_secs(10);
+    frontier
+        .complete(vec![
+            Completion::ok(first.jobs[0].clone()).with_host_delay(asked),
+        ])
+        .await
+        .unwrap();
+    let now = Instant::now();
+    let wait = other.claim(10, now).await.unwrap();
+    assert!(wait.jobs.is_empty());
+    let at = wait.next_ready.expect("a/2 waits for a's delay");
+    // From the first claim, a moment ago: most of the 10 s are left (not --delay's zero).
+    assert!(at > now + asked / 2 && at <= now + asked, "{:?}", at - now);
+    // A second report of the same host moves nothing.
+    frontier
+        .complete(vec![
+            Completion::ok(first.jobs[1].clone()).with_host_delay(asked),
+        ])
+        .await
+        .unwrap();
+    let again = other.claim(10, now).await.unwrap().next_ready.unwrap();
+    assert!(again <= at + Duration::from_millis(2), "{:?}", again - at);
 }
 
 #[tulip::test]

@@ -31,8 +31,11 @@ const FORMAT_KEY: &str = "areq-frontier-format";
 const DONE_KEY: &str = "done";
 const FAILED_KEY: &str = "failed";
 const OUTPUT_KEY: &str = "output-len";
-/// The layout version written in `meta`.
-const FORMAT: u64 = 1;
+/// The layout version written in `meta`. Format 2 added the redirect chain to a job's row;
+/// a format-1 state (whose rows have none) is read and upgraded when opened.
+const FORMAT: u64 = 2;
+/// The oldest layout this version reads.
+const OLDEST_FORMAT: u64 = 1;
 /// The `seen` value of a URL without a pending job.
 const NO_JOB: u64 = u64::MAX;
 
@@ -430,6 +433,9 @@ fn load(db: &Database) -> Result<Result<Loaded, String>, DbError> {
         let format = meta.get(FORMAT_KEY)?.map(|v| v.value());
         match format {
             Some(FORMAT) => {}
+            Some(old) if (OLDEST_FORMAT..FORMAT).contains(&old) => {
+                meta.insert(FORMAT_KEY, FORMAT)?;
+            }
             None if jobs.is_empty()? && seen_table.is_empty()? => {
                 meta.insert(FORMAT_KEY, FORMAT)?;
             }
@@ -473,29 +479,41 @@ fn load(db: &Database) -> Result<Result<Loaded, String>, DbError> {
     Ok(Ok(loaded))
 }
 
-/// A job as stored: depth (4 bytes, little endian), URL, `\n`, parent URL (or nothing).
+/// A job as stored: depth (4 bytes, little endian), URL, `\n`, parent URL (or nothing), then
+/// `\n` and a URL for each redirect that led to it (format 2; a format-1 job has none). A
+/// parsed URL holds no newline, so `\n` separates them unambiguously.
 fn encode(job: &Job) -> Vec<u8> {
     let parent = job.parent.as_ref().map_or("", Url::as_str);
-    let mut bytes = Vec::with_capacity(5 + job.url.as_str().len() + parent.len());
+    let chain: usize = job.redirects.iter().map(|r| r.as_str().len() + 1).sum();
+    let mut bytes = Vec::with_capacity(5 + job.url.as_str().len() + parent.len() + chain);
     bytes.extend_from_slice(&job.depth.to_le_bytes());
     bytes.extend_from_slice(job.url.as_str().as_bytes());
     bytes.push(b'\n');
     bytes.extend_from_slice(parent.as_bytes());
+    for redirect in &job.redirects {
+        bytes.push(b'\n');
+        bytes.extend_from_slice(redirect.as_str().as_bytes());
+    }
     bytes
 }
 
 fn decode(bytes: &[u8]) -> Option<Job> {
     let depth = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);
     let text = std::str::from_utf8(bytes.get(4..)?).ok()?;
-    let (url, parent) = text.split_once('\n')?;
+    let mut lines = text.split('\n');
+    let url = Url::parse(lines.next()?).ok()?;
+    let parent = match lines.next()? {
+        "" => None,
+        parent => Some(Url::parse(parent).ok()?),
+    };
+    let redirects = lines
+        .map(|r| Url::parse(r).ok())
+        .collect::<Option<Vec<Url>>>()?;
     Some(Job {
-        url: Url::parse(url).ok()?,
+        url,
         depth,
-        parent: if parent.is_empty() {
-            None
-        } else {
-            Some(Url::parse(parent).ok()?)
-        },
+        parent,
+        redirects,
     })
 }
 
@@ -540,7 +558,7 @@ impl Frontier for DiskFrontier {
             let mut state = self.inner.state.borrow_mut();
             let mut added = Vec::new();
             state.push(found, Some(&mut added));
-            state.complete(&completions);
+            state.complete(&self.inner.config, &completions);
             added
         };
         self.commit(&added, &completions, &[]).await?;
@@ -549,5 +567,50 @@ impl Frontier for DiskFrontier {
 
     async fn counters(&self) -> Result<Counters, FrontierError> {
         Ok(self.inner.state.borrow().counters())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_round_trip_through_their_rows() {
+        let seed = Job::seed(Url::parse("http://h/a").unwrap());
+        let child = seed.child(Url::parse("http://h/b?x=1").unwrap());
+        let moved = child.redirect_to(Url::parse("https://h/b").unwrap());
+        let again = moved.redirect_to(Url::parse("https://h/c").unwrap());
+        for job in [seed, child, moved, again] {
+            assert_eq!(decode(&encode(&job)), Some(job));
+        }
+    }
+
+    #[test]
+    fn format_one_rows_still_read() {
+        // Format 1: depth, URL, `\n`, parent; no redirects.
+        let mut row = 3u32.to_le_bytes().to_vec();
+        row.extend_from_slice(b"http://h/x\nhttp://h/");
+        let job = decode(&row).unwrap();
+        assert_eq!((job.depth, job.url.as_str()), (3, "http://h/x"));
+        assert_eq!(job.parent.unwrap().as_str(), "http://h/");
+        assert!(job.redirects.is_empty());
+    }
+
+    #[test]
+    fn malformed_rows_are_refused() {
+        let row = |text: &str| {
+            let mut bytes = 1u32.to_le_bytes().to_vec();
+            bytes.extend_from_slice(text.as_bytes());
+            bytes
+        };
+        for bad in [
+            row("http://h/x"),
+            row("not a url\n"),
+            row("http://h/x\nnot a url"),
+            row("http://h/x\nhttp://h/\nnot a url"),
+            vec![1, 2],
+        ] {
+            assert_eq!(decode(&bad), None, "{bad:?}");
+        }
     }
 }

@@ -3,12 +3,15 @@
 //! Jobs wait in one FIFO queue per host, so a crawl is breadth-first within a host; hosts take
 //! turns (round robin), so one large site does not starve the others. A host that reached its
 //! in-flight limit leaves the rotation until one of its jobs completes; a host in its politeness
-//! delay waits in a min-heap ordered by the time it becomes ready. The on-disk backend schedules
-//! with the same code.
+//! delay waits in a min-heap ordered by the time it becomes ready. A host's delay is the
+//! configured one, or the longer one its jobs report (its `robots.txt` `Crawl-delay`); with
+//! [`FrontierConfig::learn_delays`] a host whose delay is not known yet has one job in flight
+//! at most. The on-disk backend schedules with the same code.
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::time::Duration;
 
 use tulip::time::Instant;
 use url::Url;
@@ -25,7 +28,7 @@ use super::{Claim, Completion, Counters, Frontier, FrontierConfig, FrontierError
 /// use url::Url;
 ///
 /// tulip::Runtime::builder().test_clock().build().unwrap().block_on(async {
-///     let config = FrontierConfig { per_host: 0, delay: Duration::from_secs(1) };
+///     let config = FrontierConfig { delay: Duration::from_secs(1), ..Default::default() };
 ///     let frontier = MemoryFrontier::new(config);
 ///     let jobs = ["http://h/1", "http://h/2"].map(|u| Job::seed(Url::parse(u).unwrap()));
 ///     frontier.push(jobs.to_vec()).await.unwrap();
@@ -64,8 +67,44 @@ struct Host {
     queue: VecDeque<Job>,
     in_flight: usize,
     next_allowed: Option<Instant>,
+    /// When a job of this host was last claimed.
+    last_claim: Option<Instant>,
+    /// The delay the host asked for ([`Completion::host_delay`]), once a job reported it.
+    asked: Option<Duration>,
     /// In `ring` or `delayed` (so not added twice).
     scheduled: bool,
+}
+
+impl Host {
+    /// The time to leave between two claims of this host.
+    fn delay(&self, config: &FrontierConfig) -> Duration {
+        self.asked
+            .map_or(config.delay, |asked| asked.max(config.delay))
+    }
+
+    /// Whether the host may have one more job in flight now.
+    fn has_room(&self, config: &FrontierConfig) -> bool {
+        let limit = if config.learn_delays && self.asked.is_none() {
+            // Its delay is not known yet: one request until it is.
+            1
+        } else {
+            config.per_host
+        };
+        limit == 0 || self.in_flight < limit
+    }
+
+    /// A job reported the host's delay: the first report also moves the next claim to the
+    /// last claim plus the delay (that claim was made without it).
+    fn learn(&mut self, config: &FrontierConfig, asked: Duration) {
+        let first = self.asked.is_none();
+        self.asked = Some(asked);
+        if first && let Some(last) = self.last_claim {
+            let at = last + self.delay(config);
+            if self.next_allowed.is_none_or(|next| next < at) {
+                self.next_allowed = Some(at);
+            }
+        }
+    }
 }
 
 impl MemoryFrontier {
@@ -179,7 +218,7 @@ impl State {
             let Some(host) = self.hosts.get_mut(&key) else {
                 continue;
             };
-            if host.queue.is_empty() || (config.per_host > 0 && host.in_flight >= config.per_host) {
+            if host.queue.is_empty() || !host.has_room(config) {
                 // Back in turn when a job is pushed or one in flight completes.
                 host.scheduled = false;
                 continue;
@@ -194,11 +233,13 @@ impl State {
                 continue;
             };
             host.in_flight += 1;
+            host.last_claim = Some(now);
             jobs.push(job);
-            if config.delay.is_zero() {
+            let delay = host.delay(config);
+            if delay.is_zero() {
                 self.ring.push_back(key);
             } else {
-                let at = now + config.delay;
+                let at = now + delay;
                 host.next_allowed = Some(at);
                 self.delayed.push(Reverse((at, key)));
             }
@@ -213,12 +254,15 @@ impl State {
         Claim { jobs, next_ready }
     }
 
-    /// Frees the hosts' slots of finished jobs and counts them.
-    pub(super) fn complete(&mut self, done: &[Completion]) {
+    /// Frees the hosts' slots of finished jobs, takes the delays they report, and counts them.
+    pub(super) fn complete(&mut self, config: &FrontierConfig, done: &[Completion]) {
         for completion in done {
             let key = completion.job.host_key();
             if let Some(host) = self.hosts.get_mut(&key) {
                 host.in_flight = host.in_flight.saturating_sub(1);
+                if let Some(asked) = completion.host_delay {
+                    host.learn(config, asked);
+                }
             }
             self.schedule(&key);
             self.counters.in_flight = self.counters.in_flight.saturating_sub(1);
@@ -249,7 +293,7 @@ impl Frontier for MemoryFrontier {
     }
 
     async fn complete(&self, done: Vec<Completion>) -> Result<(), FrontierError> {
-        self.state.borrow_mut().complete(&done);
+        self.state.borrow_mut().complete(&self.config, &done);
         Ok(())
     }
 

@@ -80,8 +80,14 @@ pub struct Job {
     pub url: Url,
     /// How many links away from an input URL it is (input URLs are 0).
     pub depth: u32,
-    /// The page that linked to it; `None` for input URLs.
+    /// The page that linked to it (for a redirect's target: the page that redirected);
+    /// `None` for input URLs.
     pub parent: Option<Url>,
+    /// The redirects followed to reach this URL, oldest first: empty for a page named by a
+    /// link or the input; for a redirect's target, every URL of the chain so far (the last is
+    /// the [`parent`](Job::parent)). The crawler refuses a chain that loops back or grows too
+    /// long from it.
+    pub redirects: Vec<Url>,
 }
 
 impl Job {
@@ -98,6 +104,7 @@ impl Job {
             url,
             depth: 0,
             parent: None,
+            redirects: Vec::new(),
         }
     }
 
@@ -114,6 +121,34 @@ impl Job {
             url,
             depth: self.depth + 1,
             parent: Some(self.url.clone()),
+            redirects: Vec::new(),
+        }
+    }
+
+    /// The target of a redirect answered for this job's URL: the same depth (a redirect is the
+    /// page's own continuation, not a link), this page as its parent, and the chain so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use url::Url;
+    ///
+    /// let old = areq::frontier::Job::seed(Url::parse("http://h/old").unwrap());
+    /// let new = old.redirect_to(Url::parse("http://h/new").unwrap());
+    /// assert_eq!((new.depth, new.parent.as_ref()), (0, Some(&old.url)));
+    /// assert_eq!(new.redirects, [old.url.clone()]);
+    /// let newer = new.redirect_to(Url::parse("http://h/newer").unwrap());
+    /// assert_eq!(newer.redirects, [old.url, new.url]);
+    /// ```
+    pub fn redirect_to(&self, target: Url) -> Job {
+        let mut redirects = Vec::with_capacity(self.redirects.len() + 1);
+        redirects.extend(self.redirects.iter().cloned());
+        redirects.push(self.url.clone());
+        Job {
+            url: target,
+            depth: self.depth,
+            parent: Some(self.url.clone()),
+            redirects,
         }
     }
 
@@ -181,6 +216,13 @@ pub struct Completion {
     pub job: Job,
     /// Whether the page was fetched (any status the crawl records as a page) or failed.
     pub succeeded: bool,
+    /// The delay the job's host asks for between requests, when the job learned it (its
+    /// `robots.txt` `Crawl-delay`, capped; zero when it gives none); `None` when the job did
+    /// not look. From then on the host's delay is the larger of this and
+    /// [`FrontierConfig::delay`]; the first report for a host also pushes the host's next
+    /// claim back to its last claim plus that delay (the claim was made before the delay was
+    /// known). Later reports change the delay without moving a claim.
+    pub host_delay: Option<Duration>,
 }
 
 impl Completion {
@@ -196,6 +238,7 @@ impl Completion {
         Completion {
             job,
             succeeded: true,
+            host_delay: None,
         }
     }
 
@@ -211,7 +254,25 @@ impl Completion {
         Completion {
             job,
             succeeded: false,
+            host_delay: None,
         }
+    }
+
+    /// This completion, reporting the delay the job's host asks for (see
+    /// [`host_delay`](Completion::host_delay)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let job = areq::frontier::Job::seed(url::Url::parse("http://h/").unwrap());
+    /// let done = areq::frontier::Completion::ok(job).with_host_delay(Duration::from_secs(2));
+    /// assert_eq!(done.host_delay, Some(Duration::from_secs(2)));
+    /// ```
+    pub fn with_host_delay(mut self, delay: Duration) -> Completion {
+        self.host_delay = Some(delay);
+        self
     }
 }
 
@@ -247,6 +308,7 @@ pub struct Counters {
 /// let config = areq::frontier::FrontierConfig {
 ///     per_host: 2,
 ///     delay: Duration::from_millis(500),
+///     learn_delays: false,
 /// };
 /// assert_eq!(config.per_host, 2);
 /// ```
@@ -254,8 +316,14 @@ pub struct Counters {
 pub struct FrontierConfig {
     /// At most this many jobs of one host in flight at once (0 = no limit).
     pub per_host: usize,
-    /// At least this long between two claims of the same host (zero = none).
+    /// At least this long between two claims of the same host (zero = none); a host that
+    /// asked for longer ([`Completion::host_delay`]) gets its own.
     pub delay: Duration,
+    /// Each host's own delay is learned from its first job ([`Completion::host_delay`], from
+    /// its `robots.txt`): until a completion reports it, the host has at most one job in
+    /// flight, so no second request goes to it before its `Crawl-delay` is known. The crawler
+    /// sets this with `--respect-robots`.
+    pub learn_delays: bool,
 }
 
 /// A frontier backend failed (the in-memory one never does; on-disk and networked ones can).
@@ -328,7 +396,7 @@ pub trait Frontier {
     async fn push(&self, jobs: Vec<Job>) -> Result<usize, FrontierError>;
 
     /// Adds URLs to the seen-set without queueing them (pages already crawled in an earlier
-    /// run, redirect targets fetched on the spot). Returns, for each URL, whether it was new.
+    /// run). Returns, for each URL, whether it was new.
     ///
     /// # Errors
     ///

@@ -103,11 +103,13 @@ impl RedisOptions {
 /// - `seen`: a set of every URL ever queued or marked seen (the crawler whose step adds a URL
 ///   to it queues the URL; a Lua script runs alone, so that is one crawler);
 /// - `q:HOST`: one list per host (`host:port`) of the jobs queued there, in order; a job is one
-///   string, its entry (host, depth, URL, parent);
+///   string, its entry (host, depth, URL, parent, and the redirects that led to it);
 /// - `hosts`: a sorted set of the hosts that have queued jobs and room under the per-host
 ///   limit, scored by when each may next be claimed (the politeness delay), which also makes
 ///   them take turns;
 /// - `busy`, `next`: per host, the jobs in flight and the end of its delay;
+/// - `delay`: per host, the delay (ms) its jobs reported ([`Completion::host_delay`]), its
+///   `robots.txt` `Crawl-delay`; a host in it has its delay known, for every crawler;
 /// - `held:WORKER`: the entries each crawler claimed and has not completed, and `lease`, a
 ///   sorted set of the crawlers by when their lease ends (one lease per crawler covers all it
 ///   holds);
@@ -369,33 +371,37 @@ impl RedisFrontier {
             .arg(step.max)
             .arg(millis(POLL))
             .arg(own_in_flight)
+            .arg(if inner.config.learn_delays { "1" } else { "0" })
             .arg(step.completions.len());
         for completion in &step.completions {
             call.push_arg(encode_job(&completion.job));
             call.push_arg(if completion.succeeded { "1" } else { "0" });
+            // -1: the job did not learn its host's delay.
+            match completion.host_delay {
+                Some(delay) => call.push_arg(millis(delay)),
+                None => call.push_arg("-1"),
+            }
         }
         // The links by host and page (the same depth and parent), in their order; the URLs
         // were de-duplicated above, so none is twice in a group.
-        let mut groups: Vec<(String, &Job, Vec<&str>)> = Vec::new();
-        let mut index: HashMap<(String, u32, Option<&str>), usize> = HashMap::new();
+        // The script makes each entry as host, depth, URL, tail (the parent and any redirects).
+        let mut groups: Vec<(String, u32, String, Vec<&str>)> = Vec::new();
+        let mut index: HashMap<(String, u32, String), usize> = HashMap::new();
         for job in &step.found {
             let host = job.host_key();
-            let key = (
-                host.clone(),
-                job.depth,
-                job.parent.as_ref().map(Url::as_str),
-            );
+            let tail = entry_tail(job);
+            let key = (host.clone(), job.depth, tail.clone());
             let at = *index.entry(key).or_insert_with(|| {
-                groups.push((host, job, Vec::new()));
+                groups.push((host, job.depth, tail, Vec::new()));
                 groups.len() - 1
             });
-            groups[at].2.push(job.url.as_str());
+            groups[at].3.push(job.url.as_str());
         }
         call.push_arg(groups.len());
-        for (host, first, urls) in &groups {
+        for (host, depth, tail, urls) in &groups {
             call.push_arg(host.as_str());
-            call.push_arg(first.depth);
-            call.push_arg(first.parent.as_ref().map_or("", Url::as_str));
+            call.push_arg(*depth);
+            call.push_arg(tail.as_str());
             call.push_arg(urls.len());
             for url in urls {
                 call.push_arg(*url);
@@ -821,21 +827,32 @@ fn worker_name() -> String {
     format!("{host}-{}-{:06x}", std::process::id(), nonce & 0xff_ffff)
 }
 
-/// A job as stored, its entry: `host<TAB>depth<TAB>url<TAB>parent` (a URL holds no tab; the
-/// parent is empty for an input URL). The same job always makes the same entry, so a crawler
-/// names a job it completes by the entry it claimed.
+/// A job as stored, its entry: `host<TAB>depth<TAB>url<TAB>tail`, where the tail is the
+/// parent (empty for an input URL) followed by `<TAB>url` for each redirect that led to the job
+/// (a parsed URL holds no tab). The same job always makes the same entry, so a crawler names a
+/// job it completes by the entry it claimed.
 fn encode_job(job: &Job) -> String {
     format!(
         "{}\t{}\t{}\t{}",
         job.host_key(),
         job.depth,
         job.url.as_str(),
-        job.parent.as_ref().map_or("", Url::as_str)
+        entry_tail(job)
     )
 }
 
+/// The part of a job's entry after its URL: the parent, then the redirects.
+fn entry_tail(job: &Job) -> String {
+    let mut tail = job.parent.as_ref().map_or("", Url::as_str).to_owned();
+    for redirect in &job.redirects {
+        tail.push('\t');
+        tail.push_str(redirect.as_str());
+    }
+    tail
+}
+
 fn decode_job(entry: &str) -> Option<Job> {
-    let mut parts = entry.splitn(4, '\t');
+    let mut parts = entry.split('\t');
     let _host = parts.next()?;
     let depth = parts.next()?.parse().ok()?;
     let url = Url::parse(parts.next()?).ok()?;
@@ -843,7 +860,15 @@ fn decode_job(entry: &str) -> Option<Job> {
         "" => None,
         parent => Some(Url::parse(parent).ok()?),
     };
-    Some(Job { url, depth, parent })
+    let redirects = parts
+        .map(|r| Url::parse(r).ok())
+        .collect::<Option<Vec<Url>>>()?;
+    Some(Job {
+        url,
+        depth,
+        parent,
+        redirects,
+    })
 }
 
 #[cfg(test)]
@@ -854,7 +879,9 @@ mod tests {
     fn jobs_round_trip_through_their_entries() {
         let seed = Job::seed(Url::parse("http://h:8080/a").unwrap());
         let child = seed.child(Url::parse("http://h:8080/b?x=1").unwrap());
-        for job in [seed, child] {
+        let moved = child.redirect_to(Url::parse("http://h:8080/c").unwrap());
+        let again = moved.redirect_to(Url::parse("http://h:8080/d").unwrap());
+        for job in [seed, child, moved, again] {
             let entry = encode_job(&job);
             assert!(entry.starts_with("h:8080\t"));
             assert_eq!(decode_job(&entry), Some(job));
@@ -870,6 +897,7 @@ mod tests {
             "h:80\t1\thttp://h/",
             "h:80\t1\tnot a url\t",
             "h:80\t1\thttp://h/\tnot a url",
+            "h:80\t1\thttp://h/\thttp://h/a\tnot a url",
         ] {
             assert_eq!(decode_job(entry), None, "{entry:?}");
         }

@@ -4,8 +4,9 @@
 -- a completion of a job this worker no longer holds is skipped, a link already in the seen-set
 -- is not queued again, so a call repeated after a lost reply changes nothing twice.
 --
--- A job travels as one string, its entry: "host<TAB>depth<TAB>url<TAB>parent" (parent empty
--- for an input URL). Entries wait in one list per host and, once claimed, sit in the claiming
+-- A job travels as one string, its entry: "host<TAB>depth<TAB>url<TAB>tail", the tail being
+-- the parent (empty for an input URL) and, for a redirect's target, "<TAB>url" for each
+-- redirect that led to it. Entries wait in one list per host and, once claimed, sit in the claiming
 -- worker's held set; the worker's one lease (a score in `lease`) covers all of them and is
 -- renewed by every step and by its heartbeat.
 --
@@ -13,10 +14,14 @@
 -- LPOP per host for the claims, ...): a step costs a few dozen commands however many pages and
 -- links it carries. Needs Redis 6.2 or later (SMISMEMBER, LPOP with a count).
 --
--- ARGV: prefix, worker, per_host, delay_ms, lease_ms, max, poll_ms, own_in_flight,
---       n_done, (entry, ok)*n_done,
---       n_groups, (host, depth, parent, n, url*n)*n_groups   (links found: one group per
---       host and page, whose entries are host, depth, url, parent)
+-- A host's delay is `delay_ms`, or the longer one its jobs reported (`delay` hash: its
+-- robots.txt Crawl-delay, in ms). With `learn` set, a host not in that hash yet has at most
+-- one job in flight, so no second request goes to it before its delay is known.
+--
+-- ARGV: prefix, worker, per_host, delay_ms, lease_ms, max, poll_ms, own_in_flight, learn,
+--       n_done, (entry, ok, host_delay_ms or -1)*n_done,
+--       n_groups, (host, depth, tail, n, url*n)*n_groups   (links found: one group per
+--       host and page, whose entries are host, depth, url, tail)
 -- Returns {added, wait_ms, queued, in_flight, done, failed, seen, entry1, entry2, ...};
 -- wait_ms is -1 unless nothing was claimed although something may become claimable.
 
@@ -28,6 +33,7 @@ local lease = tonumber(ARGV[5]) * 1000
 local max = tonumber(ARGV[6])
 local poll = tonumber(ARGV[7])
 local own_in_flight = tonumber(ARGV[8])
+local learn = ARGV[9] == '1'
 
 -- Times are microseconds of the server's clock (exact in a double), and pass to Redis through
 -- `num` (Lua's default formatting would round them to 14 digits).
@@ -40,6 +46,7 @@ end
 
 local K_SEEN, K_HOSTS, K_BUSY, K_NEXT = P .. 'seen', P .. 'hosts', P .. 'busy', P .. 'next'
 local K_LEASE, K_COUNT, K_WORKER = P .. 'lease', P .. 'count', P .. 'w:' .. worker
+local K_DELAY = P .. 'delay'
 local K_HELD = P .. 'held:' .. worker
 
 local function host_of(entry)
@@ -63,6 +70,22 @@ local function batched(cmd, key, items)
   return replies
 end
 
+-- A host's delay in µs, from its reported delay in ms (false or nil: none reported).
+local function host_delay(reported)
+  if reported then
+    return math.max(delay, tonumber(reported) * 1000)
+  end
+  return delay
+end
+
+-- How many jobs of a host may be in flight (0: no limit), from its reported delay.
+local function host_limit(reported)
+  if learn and not reported then
+    return 1
+  end
+  return per_host
+end
+
 -- Puts a host in the ready set (scored by when it may be claimed next) or takes it out, as its
 -- queue and in-flight limit say. With `at`, that is its new score; without, an existing score
 -- is kept (its place in the round robin) and a new one is the end of its delay.
@@ -71,7 +94,11 @@ local function schedule(host, at)
     redis.call('ZREM', K_HOSTS, host)
     return
   end
-  if per_host > 0 and tonumber(redis.call('HGET', K_BUSY, host) or '0') >= per_host then
+  local limit = per_host
+  if learn then
+    limit = host_limit(redis.call('HGET', K_DELAY, host))
+  end
+  if limit > 0 and tonumber(redis.call('HGET', K_BUSY, host) or '0') >= limit then
     redis.call('ZREM', K_HOSTS, host)
     return
   end
@@ -88,14 +115,37 @@ redis.call('ZADD', K_LEASE, num(now + lease), worker)
 
 -- Hosts whose queue or in-flight count changed: rescheduled once, before claiming.
 local dirty = {}
-local i = 9
+local i = 10
+
+-- A job reported its host's delay (ms). The first report for a host also moves the host's
+-- next claim to its last claim plus that delay: `next` holds the last claim plus the delay it
+-- was made with, which was `delay` (the host's was not known yet). Idempotent: a repeated
+-- report is not a first one.
+local function learn_delay(host, reported)
+  if redis.call('HSETNX', K_DELAY, host, reported) == 0 then
+    redis.call('HSET', K_DELAY, host, reported)
+    return
+  end
+  local own = host_delay(reported)
+  local next_allowed = tonumber(redis.call('HGET', K_NEXT, host) or '0')
+  if own > delay and next_allowed > 0 then
+    local at = next_allowed - delay + own
+    redis.call('HSET', K_NEXT, host, num(at))
+    redis.call('ZADD', K_HOSTS, 'XX', 'GT', num(at), host)
+  end
+  dirty[host] = true
+end
 
 -- Completions.
 local done_entries, done_ok = {}, {}
 for _ = 1, tonumber(ARGV[i]) do
   done_entries[#done_entries + 1] = ARGV[i + 1]
   done_ok[#done_ok + 1] = ARGV[i + 2]
-  i = i + 2
+  local reported = tonumber(ARGV[i + 3])
+  if reported >= 0 then
+    learn_delay(host_of(ARGV[i + 1]), ARGV[i + 3])
+  end
+  i = i + 3
 end
 i = i + 1
 local done, failed = 0, 0
@@ -205,14 +255,16 @@ if max > 0 then
   -- in-flight limit and delay (one job per claim) allow.
   local ready = redis.call('ZRANGEBYSCORE', K_HOSTS, '-inf', num(now), 'LIMIT', 0, max)
   local room = {}
-  local busy = (per_host > 0 and #ready > 0) and batched('HMGET', K_BUSY, ready) or {}
+  local reported = (learn and #ready > 0) and batched('HMGET', K_DELAY, ready) or {}
+  local busy = ((per_host > 0 or learn) and #ready > 0) and batched('HMGET', K_BUSY, ready) or {}
   for k, host in ipairs(ready) do
     local r = redis.call('LLEN', P .. 'q:' .. host)
-    if delay > 0 then
+    if host_delay(reported[k]) > 0 then
       r = math.min(r, 1)
     end
-    if per_host > 0 then
-      r = math.min(r, per_host - tonumber(busy[k] or '0'))
+    local limit = host_limit(reported[k])
+    if limit > 0 then
+      r = math.min(r, limit - tonumber(busy[k] or '0'))
     end
     room[k] = math.max(r, 0)
   end
@@ -261,9 +313,14 @@ if max > 0 then
     if n > 0 then
       turn = turn + 1
       redis.call('HINCRBY', K_BUSY, host, n)
-      if delay > 0 then
-        redis.call('HSET', K_NEXT, host, num(now + delay))
-        schedule(host, now + delay)
+      local own = host_delay(reported[k])
+      if own > 0 then
+        redis.call('HSET', K_NEXT, host, num(now + own))
+        schedule(host, now + own)
+      elseif learn and not reported[k] then
+        -- The claim's time, for when the host's delay is learned (`learn_delay`).
+        redis.call('HSET', K_NEXT, host, num(now))
+        schedule(host, now + turn)
       else
         -- Behind every host that was waiting: its turn comes again after theirs.
         schedule(host, now + turn)

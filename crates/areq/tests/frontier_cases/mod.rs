@@ -54,7 +54,7 @@ pub async fn duplicates_are_dropped_across_batches_and_mark_seen<F: Frontier>(
 pub async fn per_host_limit_and_round_robin<F: Frontier>(make: impl AsyncFn(FrontierConfig) -> F) {
     let config = FrontierConfig {
         per_host: 1,
-        delay: Duration::ZERO,
+        ..FrontierConfig::default()
     };
     let frontier = make(config).await;
     frontier
@@ -95,7 +95,11 @@ pub async fn per_host_limit_and_round_robin<F: Frontier>(make: impl AsyncFn(Fron
 
 pub async fn politeness_delay_per_host<F: Frontier>(make: impl AsyncFn(FrontierConfig) -> F) {
     let delay = Duration::from_millis(250);
-    let frontier = make(FrontierConfig { per_host: 0, delay }).await;
+    let frontier = make(FrontierConfig {
+        delay,
+        ..FrontierConfig::default()
+    })
+    .await;
     frontier
         .push(jobs(&[
             "http://a/1",
@@ -175,4 +179,86 @@ pub async fn round_robin_takes_turns_within_one_claim<F: Frontier>(
     assert_eq!(urls(&rest.jobs), ["http://a/3"]);
     let c = frontier.counters().await.unwrap();
     assert_eq!((c.queued, c.in_flight), (0, 4));
+}
+
+/// With `learn_delays`, a host has one job in flight until a completion reports its delay;
+/// the first report spaces the host's claims by it, counted from the claim before.
+pub async fn a_reported_delay_gates_then_spaces_its_host<F: Frontier>(
+    make: impl AsyncFn(FrontierConfig) -> F,
+) {
+    let config = FrontierConfig {
+        learn_delays: true,
+        ..FrontierConfig::default()
+    };
+    let frontier = make(config).await;
+    frontier
+        .push(jobs(&[
+            "http://a/1",
+            "http://a/2",
+            "http://a/3",
+            "http://b/1",
+        ]))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let first = frontier.claim(10, start).await.unwrap();
+    // Neither host's delay is known: one job each.
+    assert_eq!(urls(&first.jobs), ["http://a/1", "http://b/1"]);
+    assert!(first.next_ready.is_none());
+    let asked = Duration::from_secs(3);
+    let done = vec![
+        Completion::ok(first.jobs[0].clone()).with_host_delay(asked),
+        Completion::ok(first.jobs[1].clone()).with_host_delay(Duration::ZERO),
+    ];
+    frontier.complete(done).await.unwrap();
+    let mut claimed_at = Vec::new();
+    loop {
+        let claim = frontier.claim(10, Instant::now()).await.unwrap();
+        for job in &claim.jobs {
+            claimed_at.push((job.url.to_string(), Instant::now() - start));
+        }
+        match claim.next_ready {
+            Some(at) => tulip::time::sleep_until(at).await,
+            None if claim.jobs.is_empty() => break,
+            None => {}
+        }
+    }
+    // Known now: a's delay is 3 s from its first claim, and no longer one at a time.
+    assert_eq!(
+        claimed_at,
+        [
+            ("http://a/2".to_owned(), asked),
+            ("http://a/3".to_owned(), asked * 2)
+        ]
+    );
+}
+
+/// Without `learn_delays`, a reported delay still spaces the host, but nothing waits for it.
+pub async fn a_reported_delay_longer_than_the_configured_one_wins<F: Frontier>(
+    make: impl AsyncFn(FrontierConfig) -> F,
+) {
+    let delay = Duration::from_secs(1);
+    let frontier = make(FrontierConfig {
+        delay,
+        ..FrontierConfig::default()
+    })
+    .await;
+    frontier
+        .push(jobs(&["http://a/1", "http://a/2", "http://a/3"]))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let first = frontier.claim(10, start).await.unwrap();
+    assert_eq!(urls(&first.jobs), ["http://a/1"]);
+    assert_eq!(first.next_ready, None);
+    let shorter = Completion::ok(first.jobs[0].clone()).with_host_delay(delay / 2);
+    frontier.complete(vec![shorter]).await.unwrap();
+    let second = frontier.claim(10, start).await.unwrap();
+    // Asked for less than --delay: --delay holds.
+    assert_eq!(second.next_ready, Some(start + delay));
+    tulip::time::sleep_until(start + delay).await;
+    let second = frontier.claim(10, Instant::now()).await.unwrap();
+    assert_eq!(urls(&second.jobs), ["http://a/2"]);
+    let third = frontier.claim(10, Instant::now()).await.unwrap();
+    assert_eq!(third.next_ready, Some(start + delay * 2));
 }

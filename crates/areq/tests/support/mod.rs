@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod nginx;
+pub mod site;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
