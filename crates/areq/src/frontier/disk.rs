@@ -500,21 +500,7 @@ fn encode(job: &Job) -> Vec<u8> {
 fn decode(bytes: &[u8]) -> Option<Job> {
     let depth = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);
     let text = std::str::from_utf8(bytes.get(4..)?).ok()?;
-    let mut lines = text.split('\n');
-    let url = Url::parse(lines.next()?).ok()?;
-    let parent = match lines.next()? {
-        "" => None,
-        parent => Some(Url::parse(parent).ok()?),
-    };
-    let redirects = lines
-        .map(|r| Url::parse(r).ok())
-        .collect::<Option<Vec<Url>>>()?;
-    Some(Job {
-        url,
-        depth,
-        parent,
-        redirects,
-    })
+    Job::from_fields(depth, text.split('\n'))
 }
 
 impl Frontier for DiskFrontier {

@@ -152,6 +152,29 @@ impl Job {
         }
     }
 
+    /// Rebuilds a stored job from its depth and its text fields, in the order the backends
+    /// write them: the URL, the parent (empty for an input URL), then each redirect. `None`
+    /// when a field is missing or not a URL.
+    pub(crate) fn from_fields<'a>(
+        depth: u32,
+        mut fields: impl Iterator<Item = &'a str>,
+    ) -> Option<Job> {
+        let url = Url::parse(fields.next()?).ok()?;
+        let parent = match fields.next()? {
+            "" => None,
+            parent => Some(Url::parse(parent).ok()?),
+        };
+        let redirects = fields
+            .map(|r| Url::parse(r).ok())
+            .collect::<Option<Vec<Url>>>()?;
+        Some(Job {
+            url,
+            depth,
+            parent,
+            redirects,
+        })
+    }
+
     /// The politeness key of this job: `host:port`.
     ///
     /// # Examples

@@ -855,20 +855,7 @@ fn decode_job(entry: &str) -> Option<Job> {
     let mut parts = entry.split('\t');
     let _host = parts.next()?;
     let depth = parts.next()?.parse().ok()?;
-    let url = Url::parse(parts.next()?).ok()?;
-    let parent = match parts.next()? {
-        "" => None,
-        parent => Some(Url::parse(parent).ok()?),
-    };
-    let redirects = parts
-        .map(|r| Url::parse(r).ok())
-        .collect::<Option<Vec<Url>>>()?;
-    Some(Job {
-        url,
-        depth,
-        parent,
-        redirects,
-    })
+    Job::from_fields(depth, parts)
 }
 
 #[cfg(test)]
