@@ -534,15 +534,20 @@ pub fn is_html_content_type(content_type: Option<&str>) -> bool {
 }
 
 /// Whether a body said to be HTML is in fact binary: a NUL byte in its first kilobyte (what
-/// browsers' sniffing treats as binary). Such a page is a lie about its `Content-Type` and is
-/// reported as a failure instead of being parsed.
+/// browsers' sniffing treats as binary), unless it starts with a UTF-16 byte order mark (text
+/// in UTF-16 is full of NULs; the MIME Sniffing standard checks for those marks first). Such a
+/// page is a lie about its `Content-Type` and is reported as a failure instead of being parsed.
+/// A page in UTF-16 without a byte order mark is only known by its `Content-Type` charset, so
+/// [`crate::fetch`] looks at that too.
 ///
 /// # Examples
 ///
 /// ```
 /// assert!(areq::links::looks_binary(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
 /// assert!(!areq::links::looks_binary(b"<!doctype html><p>hi"));
+/// assert!(!areq::links::looks_binary(b"\xff\xfe<\0p\0>\0"));
 /// ```
 pub fn looks_binary(body: &[u8]) -> bool {
-    body[..body.len().min(1024)].contains(&0)
+    let utf16_bom = body.starts_with(b"\xff\xfe") || body.starts_with(b"\xfe\xff");
+    !utf16_bom && body[..body.len().min(1024)].contains(&0)
 }
