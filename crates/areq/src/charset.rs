@@ -275,7 +275,10 @@ pub fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
                 loop {
                     match attribute(head, at)? {
                         Attribute::Pair(_, _, next) => at = next,
-                        Attribute::End(end) => break pos = end + 1,
+                        Attribute::End(end) => {
+                            pos = end + 1;
+                            break;
+                        }
                     }
                 }
             }
