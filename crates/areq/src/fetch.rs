@@ -14,7 +14,9 @@
 //! - redirects are not followed here but returned ([`Fetched::redirect`]), so that the crawler
 //!   can check each target against the seen-set and the scope (see [`crate::crawler`]);
 //! - only HTML is parsed (by `Content-Type`); a body claiming to be HTML but binary is a
-//!   failure ([`FailureKind::NotHtml`]).
+//!   failure ([`FailureKind::NotHtml`]);
+//! - the page is read in its own encoding: the `Content-Type`'s `charset` goes with the body
+//!   to [`links::extract_links_with_content_type`] (see [`crate::charset`]).
 //!
 //! # Examples
 //!
@@ -35,7 +37,7 @@ use tulip_http::http::header::{CONTENT_TYPE, LOCATION};
 use tulip_http::{ClientSession, ClientTimeout, ErrorKind};
 use url::Url;
 
-use crate::links;
+use crate::{charset, links};
 
 /// The `User-Agent` areq sends, and the agent name it looks for in `robots.txt`.
 pub const USER_AGENT: &str = concat!("areq/", env!("CARGO_PKG_VERSION"));
@@ -461,7 +463,7 @@ impl Fetcher {
             return Ok(page);
         }
         let body = response.bytes().await.map_err(|e| from_http(url, &e))?;
-        if links::looks_binary(&body) {
+        if links::looks_binary(&body) && !declares_utf16(content_type.as_deref()) {
             return Err(FetchError::new(
                 FailureKind::NotHtml,
                 url.clone(),
@@ -471,11 +473,21 @@ impl Fetcher {
                 ),
             ));
         }
-        page.links = links::extract_links(&body, url);
+        page.links = links::extract_links_with_content_type(&body, url, content_type.as_deref());
         page.parsed = true;
         tracing::info!("Found {} links for {}", page.links.len(), url);
         Ok(page)
     }
+}
+
+/// Whether a `Content-Type` says the body is UTF-16 (whose text is full of NUL bytes).
+fn declares_utf16(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(charset::content_type_charset)
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .is_some_and(|encoding| {
+            encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE
+        })
 }
 
 /// A tulip-http error as a [`FetchError`]: its kind, and the reason with what lies underneath.

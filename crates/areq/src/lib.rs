@@ -12,6 +12,7 @@
 //! |---|---|
 //! | `fetch_html()`, `parse()` (fetching) | [`fetch`] |
 //! | `HREF_RE.findall(html)`, `urljoin` | [`links`] (a real HTML tokenizer) |
+//! | `resp.text()`'s choice of encoding | [`charset`] (the HTML standard's, no statistics) |
 //! | `write_one()` with `aiofiles` | [`output`] (one buffered writer task) |
 //! | `bulk_crawl_and_write()`, `asyncio.gather` | [`crawler`] |
 //! | `set(map(str.strip, infile))` | [`input`] |
@@ -56,6 +57,7 @@
     unreachable_pub
 )]
 
+pub mod charset;
 pub mod cli;
 pub mod crawler;
 pub mod demo;
