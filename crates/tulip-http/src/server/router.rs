@@ -10,25 +10,46 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::Method;
 use http::header::HeaderValue;
-use http_body_util::Full;
-use hyper::body::Incoming;
 
 use super::request::Request;
-use super::response::IntoResponse;
+use super::response::{Body, IntoResponse, Response};
 use super::serve::Finish;
 
 /// A handler with its types erased: what the router stores. It runs the handler under
 /// `catch_unwind` and hands its response to the [`Finish`], in one boxed future.
-pub(crate) type Handler = Rc<
-    dyn Fn(
-        http::Request<Incoming>,
-        Vec<(String, String)>,
-        Finish,
-    ) -> Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>,
->;
+pub(crate) type Handler = Rc<dyn Handle>;
+
+/// What [`Handler`] erases. A trait of its own rather than `dyn Fn(Request, Finish)`: a call
+/// through `dyn Fn` passes its arguments as one tuple, which the callee copied whole (the
+/// 280-byte request with them) before it could use them.
+pub(crate) trait Handle {
+    /// Starts the handler on `request`.
+    fn call(&self, request: Request, finish: Finish) -> ServiceFuture;
+}
+
+/// A handler function with the [`Handle`] the router calls it through.
+struct Erased<H>(H);
+
+impl<H, F, R> Handle for Erased<H>
+where
+    H: Fn(Request) -> F + 'static,
+    F: Future<Output = R> + 'static,
+    R: IntoResponse,
+{
+    fn call(&self, request: Request, finish: Finish) -> ServiceFuture {
+        Box::pin(Answer {
+            future: (self.0)(request),
+            finish: Some(finish),
+        })
+    }
+}
+
+/// One request's answer as hyper awaits it: the handler's future, boxed once with the
+/// request already inside it.
+pub(crate) type ServiceFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<Body>, Infallible>>>>;
 
 /// Maps requests to handlers by method and path pattern: aiohttp's `web.RouteTableDef` /
 /// `app.router.add_get`, FastAPI's `@app.get(...)`.
@@ -70,6 +91,9 @@ pub(crate) type Handler = Rc<
 /// ```
 pub struct Router {
     matcher: matchit::Router<usize>,
+    /// The patterns without captures, with their index in `endpoints`, looked through before
+    /// `matcher` while there are few (see [`Router::dispatch`]).
+    exact: Vec<(Box<str>, usize)>,
     endpoints: Vec<Endpoint>,
     /// Pattern → index in `endpoints`, to add methods to a path routed before.
     by_pattern: HashMap<String, usize>,
@@ -81,14 +105,24 @@ struct Endpoint {
     methods: Vec<(Method, Handler)>,
 }
 
+/// Up to how many patterns without captures [`Router::dispatch`] compares a path with before
+/// asking matchit; with more it asks matchit straight away.
+const EXACT_SCAN_MAX: usize = 16;
+
+/// Which handler a request went to: the index of its pattern and of its method in that
+/// pattern's list (`None`: the fallback). Two small numbers instead of a clone of the
+/// request's method, kept for the log line should the handler panic.
+#[derive(Clone, Copy)]
+pub(crate) struct Route(Option<(u32, u32)>);
+
 /// Where a request goes.
 pub(crate) enum Dispatch<'a> {
     /// To this handler, with these path parameters.
     Handler {
         handler: &'a Handler,
         params: Vec<(String, String)>,
-        /// Which pattern matched (`None`: the fallback), for [`Router::pattern`].
-        route: Option<usize>,
+        /// Which handler this is, for [`Router::handler_name`].
+        route: Route,
     },
     /// No pattern matches the path.
     NotFound,
@@ -108,6 +142,7 @@ impl Router {
     pub fn new() -> Router {
         Router {
             matcher: matchit::Router::new(),
+            exact: Vec::new(),
             endpoints: Vec::new(),
             by_pattern: HashMap::new(),
             fallback: None,
@@ -188,6 +223,9 @@ impl Router {
                     methods: Vec::new(),
                 });
                 self.by_pattern.insert(path.to_owned(), index);
+                if !path.contains(['{', '}']) {
+                    self.exact.push((path.into(), index));
+                }
                 index
             }
         };
@@ -364,44 +402,74 @@ impl Router {
         self
     }
 
-    /// The pattern of a route [`dispatch`](Router::dispatch) found (`None`: the fallback).
-    pub(crate) fn pattern(&self, route: Option<usize>) -> &str {
-        route.map_or("(the fallback)", |route| &self.endpoints[route].pattern)
+    /// The method and pattern of a handler [`dispatch`](Router::dispatch) found, as a log
+    /// line names it.
+    pub(crate) fn handler_name(&self, route: Route) -> String {
+        match route.0 {
+            Some((pattern, method)) => {
+                let endpoint = &self.endpoints[pattern as usize];
+                format!(
+                    "{} {}",
+                    endpoint.methods[method as usize].0, endpoint.pattern
+                )
+            }
+            None => "the fallback".to_owned(),
+        }
     }
 
     /// Where a `method` request for `path` goes.
     pub(crate) fn dispatch(&self, method: &Method, path: &str) -> Dispatch<'_> {
+        // A path equal to a pattern without captures is that pattern's (matchit ranks a
+        // static pattern first too); comparing it with a few such patterns costs a fraction
+        // of a walk through matchit's tree, and makes no parameter list.
+        if self.exact.len() <= EXACT_SCAN_MAX
+            && let Some(&(_, pattern)) = self.exact.iter().find(|(p, _)| **p == *path)
+        {
+            return self.dispatch_to(pattern, method, Vec::new());
+        }
         let Ok(found) = self.matcher.at(path) else {
             return match &self.fallback {
                 Some(handler) => Dispatch::Handler {
                     handler,
                     params: Vec::new(),
-                    route: None,
+                    route: Route(None),
                 },
                 None => Dispatch::NotFound,
             };
         };
-        let route = *found.value;
-        let endpoint = &self.endpoints[route];
-        let handler = endpoint.handler(method).or_else(|| {
+        let params = if found.params.is_empty() {
+            Vec::new()
+        } else {
+            found
+                .params
+                .iter()
+                .map(|(name, value)| (name.to_owned(), percent_decode(value)))
+                .collect()
+        };
+        self.dispatch_to(*found.value, method, params)
+    }
+
+    /// Where a `method` request for the pattern at `pattern` goes.
+    #[inline]
+    fn dispatch_to(
+        &self,
+        pattern: usize,
+        method: &Method,
+        params: Vec<(String, String)>,
+    ) -> Dispatch<'_> {
+        let endpoint = &self.endpoints[pattern];
+        let index = endpoint.handler(method).or_else(|| {
             // HEAD is GET without the body; the server drops the body.
             (*method == Method::HEAD)
                 .then(|| endpoint.handler(&Method::GET))
                 .flatten()
         });
-        match handler {
-            Some(handler) => Dispatch::Handler {
-                handler,
-                params: if found.params.is_empty() {
-                    Vec::new()
-                } else {
-                    found
-                        .params
-                        .iter()
-                        .map(|(name, value)| (name.to_owned(), percent_decode(value)))
-                        .collect()
-                },
-                route: Some(route),
+        match index {
+            Some(index) => Dispatch::Handler {
+                handler: &endpoint.methods[index].1,
+                params,
+                // Patterns and methods are far fewer than 2^32.
+                route: Route(Some((pattern as u32, index as u32))),
             },
             None => Dispatch::MethodNotAllowed(endpoint.allow()),
         }
@@ -409,11 +477,9 @@ impl Router {
 }
 
 impl Endpoint {
-    fn handler(&self, method: &Method) -> Option<&Handler> {
-        self.methods
-            .iter()
-            .find(|(m, _)| m == method)
-            .map(|(_, handler)| handler)
+    /// The index of `method`'s handler in `methods`.
+    fn handler(&self, method: &Method) -> Option<usize> {
+        self.methods.iter().position(|(m, _)| m == method)
     }
 
     /// The `Allow` header: the routed methods, with `HEAD` where `GET` is routed.
@@ -458,13 +524,7 @@ where
     F: Future<Output = R> + 'static,
     R: IntoResponse,
 {
-    Rc::new(move |request, params, finish: Finish| {
-        let future = handler(finish.request(request, params));
-        Box::pin(Answer {
-            future,
-            finish: Some(finish),
-        })
-    })
+    Rc::new(Erased(handler))
 }
 
 pin_project_lite::pin_project! {
@@ -485,7 +545,7 @@ where
     F: Future,
     F::Output: IntoResponse,
 {
-    type Output = Result<http::Response<Full<Bytes>>, Infallible>;
+    type Output = Result<http::Response<Body>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -493,18 +553,25 @@ where
             panic!("a handler's answer polled after it was given");
         };
         let future = this.future;
-        // A panic turning the value into a response (a `Serialize` impl) is the handler's too.
-        let response = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-            future.poll(cx).map(IntoResponse::into_response)
-        })) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(response)) => response,
-            Err(_) => finish.panicked(),
-        };
-        match this.finish.take() {
-            Some(finish) => Poll::Ready(finish.finish(response)),
-            None => unreachable!("checked above"),
+        // The response is left in `answer` rather than returned through `catch_unwind`'s
+        // `Result` and matched out of it, then readied for hyper where it lies: each of those
+        // steps moved the 144-byte response once more. A panic turning the value into a
+        // response (a `Serialize` impl) is the handler's too.
+        let mut answer = None;
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            if let Poll::Ready(output) = future.poll(cx) {
+                answer = Some(output.into_response());
+            }
+        }));
+        if caught.is_err() {
+            answer = Some(finish.panicked());
         }
+        let Some(response) = &mut answer else {
+            return Poll::Pending;
+        };
+        finish.answer(response);
+        *this.finish = None;
+        Poll::Ready(Ok(answer.map(Response::into_hyper).unwrap_or_default()))
     }
 }
 
