@@ -66,6 +66,7 @@ impl Response {
     pub fn new(status: StatusCode) -> Response {
         let mut inner = http::Response::new(Body(Bytes::new()));
         *inner.status_mut() = status;
+        *inner.headers_mut() = super::spare::take();
         Response { inner }
     }
 
@@ -205,6 +206,8 @@ impl Response {
             inner: http::Response::new(Body(body)),
         };
         *response.inner.status_mut() = status;
+        // A map a request gave back, with room: the insert allocates nothing.
+        *response.inner.headers_mut() = super::spare::take();
         response
             .inner
             .headers_mut()
