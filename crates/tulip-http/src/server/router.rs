@@ -25,12 +25,28 @@ pub(crate) type Handler = Rc<dyn Handle>;
 /// through `dyn Fn` passes its arguments as one tuple, which the callee copied whole (the
 /// 280-byte request with them) before it could use them.
 pub(crate) trait Handle {
-    /// Starts the handler on `request`.
-    fn call(&self, request: Request, finish: Finish) -> ServiceFuture;
+    /// Starts the handler on `request`, in a new box.
+    fn call(&self, request: Request, finish: Finish) -> AnswerBox;
+}
+
+/// An [`Answering`] in its box.
+pub(crate) type AnswerBox = Pin<Box<dyn Answering>>;
+
+/// A request's answer in the making: the handler's future, boxed with the request inside it.
+pub(crate) trait Answering:
+    Future<Output = Result<http::Response<Body>, Infallible>>
+{
+    /// Whether the answer was given (and the handler's future dropped).
+    fn is_done(&self) -> bool;
+
+    /// Starts the same handler again on another request, in this box: a keep-alive
+    /// connection whose requests go to one handler allocates no box per request. Only
+    /// called on an answer that [is done](Answering::is_done).
+    fn restart(self: Pin<&mut Self>, request: Request, finish: Finish);
 }
 
 /// A handler function with the [`Handle`] the router calls it through.
-struct Erased<H>(H);
+struct Erased<H>(Rc<H>);
 
 impl<H, F, R> Handle for Erased<H>
 where
@@ -38,18 +54,14 @@ where
     F: Future<Output = R> + 'static,
     R: IntoResponse,
 {
-    fn call(&self, request: Request, finish: Finish) -> ServiceFuture {
+    fn call(&self, request: Request, finish: Finish) -> AnswerBox {
         Box::pin(Answer {
-            future: (self.0)(request),
+            future: Some((self.0)(request)),
+            handler: self.0.clone(),
             finish: Some(finish),
         })
     }
 }
-
-/// One request's answer as hyper awaits it: the handler's future, boxed once with the
-/// request already inside it.
-pub(crate) type ServiceFuture =
-    Pin<Box<dyn Future<Output = Result<http::Response<Body>, Infallible>>>>;
 
 /// Maps requests to handlers by method and path pattern: aiohttp's `web.RouteTableDef` /
 /// `app.router.add_get`, FastAPI's `@app.get(...)`.
@@ -112,7 +124,7 @@ const EXACT_SCAN_MAX: usize = 16;
 /// Which handler a request went to: the index of its pattern and of its method in that
 /// pattern's list (`None`: the fallback). Two small numbers instead of a clone of the
 /// request's method, kept for the log line should the handler panic.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Route(Option<(u32, u32)>);
 
 /// Where a request goes.
@@ -524,23 +536,24 @@ where
     F: Future<Output = R> + 'static,
     R: IntoResponse,
 {
-    Rc::new(Erased(handler))
+    Rc::new(Erased(Rc::new(handler)))
 }
 
 pin_project_lite::pin_project! {
     /// A handler's future run under `catch_unwind`, its response (or its panic) handed to the
-    /// [`Finish`]: the one boxed future per request. Written out rather than as an `async`
-    /// block around futures-lite's `CatchUnwind`, whose layers each moved the handler's
-    /// future once more on the first poll.
-    struct Answer<F> {
+    /// [`Finish`]. Written out rather than as an `async` block around futures-lite's
+    /// `CatchUnwind`, whose layers each moved the handler's future once more on the first
+    /// poll. It keeps the handler, to [restart](Answering::restart) in the same box.
+    struct Answer<H, F> {
         #[pin]
-        future: F,
+        future: Option<F>,
+        handler: Rc<H>,
         // Taken when the answer is ready.
         finish: Option<Finish>,
     }
 }
 
-impl<F> Future for Answer<F>
+impl<H, F> Future for Answer<H, F>
 where
     F: Future,
     F::Output: IntoResponse,
@@ -548,11 +561,12 @@ where
     type Output = Result<http::Response<Body>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Some(finish) = this.finish.as_ref() else {
+        let mut this = self.project();
+        let (Some(finish), Some(future)) =
+            (this.finish.as_ref(), this.future.as_mut().as_pin_mut())
+        else {
             panic!("a handler's answer polled after it was given");
         };
-        let future = this.future;
         // The response is left in `answer` rather than returned through `catch_unwind`'s
         // `Result` and matched out of it, then readied for hyper where it lies: each of those
         // steps moved the 144-byte response once more. A panic turning the value into a
@@ -569,9 +583,28 @@ where
         let Some(response) = &mut answer else {
             return Poll::Pending;
         };
+        // The handler's future (and the request, if it kept it) goes now, not with the box.
+        this.future.set(None);
         finish.answer(response);
         *this.finish = None;
         Poll::Ready(Ok(answer.map(Response::into_hyper).unwrap_or_default()))
+    }
+}
+
+impl<H, F, R> Answering for Answer<H, F>
+where
+    H: Fn(Request) -> F,
+    F: Future<Output = R>,
+    R: IntoResponse,
+{
+    fn is_done(&self) -> bool {
+        self.future.is_none()
+    }
+
+    fn restart(self: Pin<&mut Self>, request: Request, finish: Finish) {
+        let mut this = self.project();
+        this.future.set(Some((this.handler)(request)));
+        *this.finish = Some(finish);
     }
 }
 

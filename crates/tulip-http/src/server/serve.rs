@@ -24,7 +24,7 @@ use tulip::sync::{Event, Semaphore};
 
 use super::request::{Request, RequestError};
 use super::response::{Body, IntoResponse, Response};
-use super::router::{Dispatch, Route, Router, ServiceFuture};
+use super::router::{AnswerBox, Answering, Dispatch, Route, Router};
 use super::watchdog::{HeadClock, Watchdog, WatchedIo};
 use super::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_SHUTDOWN_TIMEOUT};
 use crate::rt::{TulipExecutor, TulipIo, TulipTimer};
@@ -843,6 +843,7 @@ async fn serve_connection(
         remote,
         head_clock: head_clock.clone(),
         answered_too_large: Cell::new(false),
+        spare: RefCell::new(None),
     });
     let service = Service {
         connection: state.clone(),
@@ -1037,6 +1038,66 @@ pub(crate) struct Connection {
     head_clock: Rc<HeadClock>,
     /// Set when a response was `413`: the connection then closes lingering (see `linger`).
     answered_too_large: Cell<bool>,
+    /// The box of the last handler's answer, given back by hyper once the answer is written,
+    /// for the next request to the same handler (see [`Answering::restart`]).
+    spare: RefCell<Option<(Route, AnswerBox)>>,
+}
+
+/// One request's answer as hyper awaits it: the handler's boxed future, which goes back to
+/// its connection when hyper drops it, for the next request to reuse (see
+/// [`Answering::restart`]): the box is allocated once per connection and handler, not per
+/// request.
+pub(crate) struct ServiceFuture {
+    answer: Option<AnswerBox>,
+    /// Where the box goes back to, and for which handler (none for the server's own answers).
+    home: Option<(Rc<Connection>, Route)>,
+}
+
+impl Future for ServiceFuture {
+    type Output = Result<http::Response<Body>, Infallible>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        match &mut self.answer {
+            Some(answer) => answer.as_mut().poll(cx),
+            None => unreachable!("the answer is only taken when the future is dropped"),
+        }
+    }
+}
+
+impl Drop for ServiceFuture {
+    fn drop(&mut self) {
+        if let (Some((connection, route)), Some(answer)) = (self.home.take(), self.answer.take())
+            && answer.is_done()
+            && let Ok(mut spare) = connection.spare.try_borrow_mut()
+        {
+            *spare = Some((route, answer));
+        }
+    }
+}
+
+/// The server's own answer (404, 405, 413), ready at once.
+struct Ready(Option<http::Response<Body>>);
+
+impl Future for Ready {
+    type Output = Result<http::Response<Body>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        match self.0.take() {
+            Some(response) => Poll::Ready(Ok(response)),
+            None => panic!("a ready answer polled after it was given"),
+        }
+    }
+}
+
+impl Answering for Ready {
+    fn is_done(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn restart(self: Pin<&mut Self>, _request: Request, _finish: Finish) {
+        unreachable!("the server's own answers are not kept for reuse")
+    }
 }
 
 impl hyper::service::Service<http::Request<Incoming>> for Service {
@@ -1078,28 +1139,39 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                         is_head,
                         route,
                     };
-                    // Made here, in the frame that received hyper's request, right where the
-                    // handler takes it (a named local first would be one more copy of it).
+                    // The `Request` is made right where the handler takes it, in each arm (a
+                    // named local first would be one more copy of it).
                     let (head, body) = request.into_parts();
-                    return handler.call(
+                    let request = || {
                         Request::from_parts(
                             head,
                             body,
                             params,
                             connection.remote,
                             context.max_body_size,
-                        ),
-                        finish,
-                    );
+                        )
+                    };
+                    let spare = connection.spare.borrow_mut().take();
+                    let answer = match spare {
+                        Some((used_by, mut answer)) if used_by == route => {
+                            answer.as_mut().restart(request(), finish);
+                            answer
+                        }
+                        _ => handler.call(request(), finish),
+                    };
+                    return ServiceFuture {
+                        answer: Some(answer),
+                        home: Some((connection.clone(), route)),
+                    };
                 }
             }
         };
-        let connection = connection.clone();
-        Box::pin(async move {
-            let mut response = response;
-            finish(&connection, &mut response, is_head);
-            Ok(response.into_hyper())
-        })
+        let mut response = response;
+        finish(connection, &mut response, is_head);
+        ServiceFuture {
+            answer: Some(Box::pin(Ready(Some(response.into_hyper())))),
+            home: None,
+        }
     }
 }
 
