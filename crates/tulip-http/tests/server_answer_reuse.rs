@@ -151,7 +151,10 @@ async fn a_panic_between_reused_answers_leaves_the_next_one_whole() {
         (200, "n=7 host=host-/n/7".to_owned())
     );
     assert_eq!(send(&mut sender, "GET", "/panic", "").await.0, 500);
-    assert_eq!(send(&mut sender, "GET", "/", "").await, (200, "hello".to_owned()));
+    assert_eq!(
+        send(&mut sender, "GET", "/", "").await,
+        (200, "hello".to_owned())
+    );
     assert_eq!(server.stats().connections_accepted, 1);
     assert_eq!(live.get(), 0);
     server.shutdown().await;

@@ -18,7 +18,7 @@ use super::response::{Body, IntoResponse, Response};
 use super::serve::Finish;
 
 /// A handler with its types erased: what the router stores. It runs the handler under
-/// `catch_unwind` and hands its response to the [`Finish`], in one boxed future.
+/// `catch_unwind` and hands its response to the [`Finish`], in a boxed [`Answering`].
 pub(crate) type Handler = Rc<dyn Handle>;
 
 /// What [`Handler`] erases. A trait of its own rather than `dyn Fn(Request, Finish)`: a call
