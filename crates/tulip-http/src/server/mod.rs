@@ -49,6 +49,7 @@ mod request;
 mod response;
 mod router;
 mod serve;
+mod spare;
 mod watchdog;
 
 pub use request::{Request, RequestError};

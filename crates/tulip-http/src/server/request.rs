@@ -408,6 +408,14 @@ impl Request {
     }
 }
 
+impl Drop for Request {
+    /// Hands the request's header map on to the next response made on this thread (see
+    /// `spare`): a request and its answer then allocate no header map.
+    fn drop(&mut self) {
+        super::spare::give(std::mem::take(&mut self.head.headers));
+    }
+}
+
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")

@@ -47,7 +47,7 @@ const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-st
 /// ```
 #[derive(Clone)]
 pub struct Response {
-    inner: http::Response<Bytes>,
+    inner: http::Response<Body>,
 }
 
 impl Response {
@@ -64,8 +64,9 @@ impl Response {
     /// assert!(response.body().is_empty());
     /// ```
     pub fn new(status: StatusCode) -> Response {
-        let mut inner = http::Response::new(Bytes::new());
+        let mut inner = http::Response::new(Body(Bytes::new()));
         *inner.status_mut() = status;
+        *inner.headers_mut() = super::spare::take();
         Response { inner }
     }
 
@@ -199,12 +200,19 @@ impl Response {
 
     #[inline]
     fn with_body(status: StatusCode, content_type: HeaderValue, body: Bytes) -> Response {
-        let mut inner = http::Response::new(body);
-        *inner.status_mut() = status;
-        inner
+        // Built in the value returned, not in a local moved into it at the end (a copy of
+        // the whole response).
+        let mut response = Response {
+            inner: http::Response::new(Body(body)),
+        };
+        *response.inner.status_mut() = status;
+        // A map a request gave back, with room: the insert allocates nothing.
+        *response.inner.headers_mut() = super::spare::take();
+        response
+            .inner
             .headers_mut()
             .insert(header::CONTENT_TYPE, content_type);
-        Response { inner }
+        response
     }
 
     /// The same response with another status.
@@ -318,7 +326,7 @@ impl Response {
     /// assert_eq!(&tulip_http::server::Response::text("abc").body()[..], b"abc");
     /// ```
     pub fn body(&self) -> &Bytes {
-        self.inner.body()
+        &self.inner.body().0
     }
 
     /// The body, to replace it (the content type stays what it was).
@@ -331,7 +339,7 @@ impl Response {
     /// assert_eq!(&response.body()[..], b"xyz");
     /// ```
     pub fn body_mut(&mut self) -> &mut Bytes {
-        self.inner.body_mut()
+        &mut self.inner.body_mut().0
     }
 
     /// The `http` crate's response underneath.
@@ -342,9 +350,41 @@ impl Response {
     /// let response = tulip_http::server::Response::text("abc").into_http();
     /// assert_eq!(response.body(), "abc");
     /// ```
-    #[inline]
     pub fn into_http(self) -> http::Response<Bytes> {
+        self.inner.map(|body| body.0)
+    }
+
+    /// The response as hyper sends it: the same value, no conversion (a `map` into another
+    /// body type moved the whole response once more).
+    #[inline(always)]
+    pub(crate) fn into_hyper(self) -> http::Response<Body> {
         self.inner
+    }
+}
+
+/// A response's body as the server hands it to hyper: the bytes, sent in one frame.
+/// (http-body-util's `Full` would do, but the response would have to be rebuilt around it.)
+#[derive(Clone, Default)]
+pub(crate) struct Body(pub(crate) Bytes);
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let bytes = std::mem::take(&mut self.get_mut().0);
+        std::task::Poll::Ready((!bytes.is_empty()).then(|| Ok(http_body::Frame::data(bytes))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.len() as u64)
     }
 }
 
@@ -353,7 +393,7 @@ impl fmt::Debug for Response {
         f.debug_struct("Response")
             .field("status", &self.inner.status())
             .field("headers", self.inner.headers())
-            .field("body_len", &self.inner.body().len())
+            .field("body_len", &self.inner.body().0.len())
             .finish()
     }
 }
@@ -368,7 +408,7 @@ impl Default for Response {
 impl<B: Into<Bytes>> From<http::Response<B>> for Response {
     fn from(response: http::Response<B>) -> Response {
         Response {
-            inner: response.map(Into::into),
+            inner: response.map(|body| Body(body.into())),
         }
     }
 }
@@ -452,6 +492,7 @@ pub struct Json<T>(pub T);
 pub struct Html<T>(pub T);
 
 impl IntoResponse for Response {
+    #[inline]
     fn into_response(self) -> Response {
         self
     }
@@ -464,6 +505,7 @@ impl<B: Into<Bytes>> IntoResponse for http::Response<B> {
 }
 
 impl IntoResponse for &'static str {
+    #[inline]
     fn into_response(self) -> Response {
         Response::with_body(
             StatusCode::OK,
@@ -474,6 +516,7 @@ impl IntoResponse for &'static str {
 }
 
 impl IntoResponse for String {
+    #[inline]
     fn into_response(self) -> Response {
         Response::text(self)
     }
@@ -489,6 +532,7 @@ impl IntoResponse for Cow<'static, str> {
 }
 
 impl IntoResponse for Bytes {
+    #[inline]
     fn into_response(self) -> Response {
         Response::bytes(self)
     }
@@ -519,6 +563,7 @@ impl IntoResponse for () {
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
+    #[inline]
     fn into_response(self) -> Response {
         Response::json(&self.0)
     }

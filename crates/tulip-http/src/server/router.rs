@@ -10,25 +10,58 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::Method;
 use http::header::HeaderValue;
-use http_body_util::Full;
-use hyper::body::Incoming;
 
 use super::request::Request;
-use super::response::IntoResponse;
+use super::response::{Body, IntoResponse, Response};
 use super::serve::Finish;
 
 /// A handler with its types erased: what the router stores. It runs the handler under
-/// `catch_unwind` and hands its response to the [`Finish`], in one boxed future.
-pub(crate) type Handler = Rc<
-    dyn Fn(
-        http::Request<Incoming>,
-        Vec<(String, String)>,
-        Finish,
-    ) -> Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>,
->;
+/// `catch_unwind` and hands its response to the [`Finish`], in a boxed [`Answering`].
+pub(crate) type Handler = Rc<dyn Handle>;
+
+/// What [`Handler`] erases. A trait of its own rather than `dyn Fn(Request, Finish)`: a call
+/// through `dyn Fn` passes its arguments as one tuple, which the callee copied whole (the
+/// 280-byte request with them) before it could use them.
+pub(crate) trait Handle {
+    /// Starts the handler on `request`, in a new box.
+    fn call(&self, request: Request, finish: Finish) -> AnswerBox;
+}
+
+/// An [`Answering`] in its box.
+pub(crate) type AnswerBox = Pin<Box<dyn Answering>>;
+
+/// A request's answer in the making: the handler's future, boxed with the request inside it.
+pub(crate) trait Answering:
+    Future<Output = Result<http::Response<Body>, Infallible>>
+{
+    /// Whether the answer was given (and the handler's future dropped).
+    fn is_done(&self) -> bool;
+
+    /// Starts the same handler again on another request, in this box: a keep-alive
+    /// connection whose requests go to one handler allocates no box per request. Only
+    /// called on an answer that [is done](Answering::is_done).
+    fn restart(self: Pin<&mut Self>, request: Request, finish: Finish);
+}
+
+/// A handler function with the [`Handle`] the router calls it through.
+struct Erased<H>(Rc<H>);
+
+impl<H, F, R> Handle for Erased<H>
+where
+    H: Fn(Request) -> F + 'static,
+    F: Future<Output = R> + 'static,
+    R: IntoResponse,
+{
+    fn call(&self, request: Request, finish: Finish) -> AnswerBox {
+        Box::pin(Answer {
+            future: Some((self.0)(request)),
+            handler: self.0.clone(),
+            finish: Some(finish),
+        })
+    }
+}
 
 /// Maps requests to handlers by method and path pattern: aiohttp's `web.RouteTableDef` /
 /// `app.router.add_get`, FastAPI's `@app.get(...)`.
@@ -70,6 +103,9 @@ pub(crate) type Handler = Rc<
 /// ```
 pub struct Router {
     matcher: matchit::Router<usize>,
+    /// The patterns without captures, with their index in `endpoints`, looked through before
+    /// `matcher` while there are few (see [`Router::dispatch`]).
+    exact: Vec<(Box<str>, usize)>,
     endpoints: Vec<Endpoint>,
     /// Pattern → index in `endpoints`, to add methods to a path routed before.
     by_pattern: HashMap<String, usize>,
@@ -81,14 +117,24 @@ struct Endpoint {
     methods: Vec<(Method, Handler)>,
 }
 
+/// Up to how many patterns without captures [`Router::dispatch`] compares a path with before
+/// asking matchit; with more it asks matchit straight away.
+const EXACT_SCAN_MAX: usize = 16;
+
+/// Which handler a request went to: the index of its pattern and of its method in that
+/// pattern's list (`None`: the fallback). Two small numbers instead of a clone of the
+/// request's method, kept for the log line should the handler panic.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Route(Option<(u32, u32)>);
+
 /// Where a request goes.
 pub(crate) enum Dispatch<'a> {
     /// To this handler, with these path parameters.
     Handler {
         handler: &'a Handler,
         params: Vec<(String, String)>,
-        /// Which pattern matched (`None`: the fallback), for [`Router::pattern`].
-        route: Option<usize>,
+        /// Which handler this is, for [`Router::handler_name`].
+        route: Route,
     },
     /// No pattern matches the path.
     NotFound,
@@ -108,6 +154,7 @@ impl Router {
     pub fn new() -> Router {
         Router {
             matcher: matchit::Router::new(),
+            exact: Vec::new(),
             endpoints: Vec::new(),
             by_pattern: HashMap::new(),
             fallback: None,
@@ -188,6 +235,9 @@ impl Router {
                     methods: Vec::new(),
                 });
                 self.by_pattern.insert(path.to_owned(), index);
+                if !path.contains(['{', '}']) {
+                    self.exact.push((path.into(), index));
+                }
                 index
             }
         };
@@ -364,44 +414,74 @@ impl Router {
         self
     }
 
-    /// The pattern of a route [`dispatch`](Router::dispatch) found (`None`: the fallback).
-    pub(crate) fn pattern(&self, route: Option<usize>) -> &str {
-        route.map_or("(the fallback)", |route| &self.endpoints[route].pattern)
+    /// The method and pattern of a handler [`dispatch`](Router::dispatch) found, as a log
+    /// line names it.
+    pub(crate) fn handler_name(&self, route: Route) -> String {
+        match route.0 {
+            Some((pattern, method)) => {
+                let endpoint = &self.endpoints[pattern as usize];
+                format!(
+                    "{} {}",
+                    endpoint.methods[method as usize].0, endpoint.pattern
+                )
+            }
+            None => "the fallback".to_owned(),
+        }
     }
 
     /// Where a `method` request for `path` goes.
     pub(crate) fn dispatch(&self, method: &Method, path: &str) -> Dispatch<'_> {
+        // A path equal to a pattern without captures is that pattern's (matchit ranks a
+        // static pattern first too); comparing it with a few such patterns costs a fraction
+        // of a walk through matchit's tree, and makes no parameter list.
+        if self.exact.len() <= EXACT_SCAN_MAX
+            && let Some(&(_, pattern)) = self.exact.iter().find(|(p, _)| **p == *path)
+        {
+            return self.dispatch_to(pattern, method, Vec::new());
+        }
         let Ok(found) = self.matcher.at(path) else {
             return match &self.fallback {
                 Some(handler) => Dispatch::Handler {
                     handler,
                     params: Vec::new(),
-                    route: None,
+                    route: Route(None),
                 },
                 None => Dispatch::NotFound,
             };
         };
-        let route = *found.value;
-        let endpoint = &self.endpoints[route];
-        let handler = endpoint.handler(method).or_else(|| {
+        let params = if found.params.is_empty() {
+            Vec::new()
+        } else {
+            found
+                .params
+                .iter()
+                .map(|(name, value)| (name.to_owned(), percent_decode(value)))
+                .collect()
+        };
+        self.dispatch_to(*found.value, method, params)
+    }
+
+    /// Where a `method` request for the pattern at `pattern` goes.
+    #[inline]
+    fn dispatch_to(
+        &self,
+        pattern: usize,
+        method: &Method,
+        params: Vec<(String, String)>,
+    ) -> Dispatch<'_> {
+        let endpoint = &self.endpoints[pattern];
+        let index = endpoint.handler(method).or_else(|| {
             // HEAD is GET without the body; the server drops the body.
             (*method == Method::HEAD)
                 .then(|| endpoint.handler(&Method::GET))
                 .flatten()
         });
-        match handler {
-            Some(handler) => Dispatch::Handler {
-                handler,
-                params: if found.params.is_empty() {
-                    Vec::new()
-                } else {
-                    found
-                        .params
-                        .iter()
-                        .map(|(name, value)| (name.to_owned(), percent_decode(value)))
-                        .collect()
-                },
-                route: Some(route),
+        match index {
+            Some(index) => Dispatch::Handler {
+                handler: &endpoint.methods[index].1,
+                params,
+                // Patterns and methods are far fewer than 2^32.
+                route: Route(Some((pattern as u32, index as u32))),
             },
             None => Dispatch::MethodNotAllowed(endpoint.allow()),
         }
@@ -409,11 +489,9 @@ impl Router {
 }
 
 impl Endpoint {
-    fn handler(&self, method: &Method) -> Option<&Handler> {
-        self.methods
-            .iter()
-            .find(|(m, _)| m == method)
-            .map(|(_, handler)| handler)
+    /// The index of `method`'s handler in `methods`.
+    fn handler(&self, method: &Method) -> Option<usize> {
+        self.methods.iter().position(|(m, _)| m == method)
     }
 
     /// The `Allow` header: the routed methods, with `HEAD` where `GET` is routed.
@@ -458,53 +536,75 @@ where
     F: Future<Output = R> + 'static,
     R: IntoResponse,
 {
-    Rc::new(move |request, params, finish: Finish| {
-        let future = handler(finish.request(request, params));
-        Box::pin(Answer {
-            future,
-            finish: Some(finish),
-        })
-    })
+    Rc::new(Erased(Rc::new(handler)))
 }
 
 pin_project_lite::pin_project! {
     /// A handler's future run under `catch_unwind`, its response (or its panic) handed to the
-    /// [`Finish`]: the one boxed future per request. Written out rather than as an `async`
-    /// block around futures-lite's `CatchUnwind`, whose layers each moved the handler's
-    /// future once more on the first poll.
-    struct Answer<F> {
+    /// [`Finish`]. Written out rather than as an `async` block around futures-lite's
+    /// `CatchUnwind`, whose layers each moved the handler's future once more on the first
+    /// poll. It keeps the handler, to [restart](Answering::restart) in the same box.
+    struct Answer<H, F> {
         #[pin]
-        future: F,
+        future: Option<F>,
+        handler: Rc<H>,
         // Taken when the answer is ready.
         finish: Option<Finish>,
     }
 }
 
-impl<F> Future for Answer<F>
+impl<H, F> Future for Answer<H, F>
 where
     F: Future,
     F::Output: IntoResponse,
 {
-    type Output = Result<http::Response<Full<Bytes>>, Infallible>;
+    type Output = Result<http::Response<Body>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Some(finish) = this.finish.as_ref() else {
+        let mut this = self.project();
+        let (Some(finish), Some(future)) =
+            (this.finish.as_ref(), this.future.as_mut().as_pin_mut())
+        else {
             panic!("a handler's answer polled after it was given");
         };
-        let future = this.future;
-        // A panic turning the value into a response (a `Serialize` impl) is the handler's too.
-        let response = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-            future.poll(cx).map(IntoResponse::into_response)
-        })) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(response)) => response,
-            Err(_) => finish.panicked(),
-        };
-        match this.finish.take() {
-            Some(finish) => Poll::Ready(finish.finish(response)),
-            None => unreachable!("checked above"),
+        // The response is left in `answer` rather than returned through `catch_unwind`'s
+        // `Result` and matched out of it, then readied for hyper where it lies: each of those
+        // steps moved the 144-byte response once more. A panic turning the value into a
+        // response (a `Serialize` impl) is the handler's too.
+        let mut answer = None;
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            if let Poll::Ready(output) = future.poll(cx) {
+                answer = Some(output.into_response());
+            }
+        }));
+        if caught.is_err() {
+            answer = Some(finish.panicked());
         }
+        let Some(response) = &mut answer else {
+            return Poll::Pending;
+        };
+        // The handler's future (and the request, if it kept it) goes now, not with the box.
+        this.future.set(None);
+        finish.answer(response);
+        *this.finish = None;
+        Poll::Ready(Ok(answer.map(Response::into_hyper).unwrap_or_default()))
+    }
+}
+
+impl<H, F, R> Answering for Answer<H, F>
+where
+    H: Fn(Request) -> F,
+    F: Future<Output = R>,
+    R: IntoResponse,
+{
+    fn is_done(&self) -> bool {
+        self.future.is_none()
+    }
+
+    fn restart(self: Pin<&mut Self>, request: Request, finish: Finish) {
+        let mut this = self.project();
+        this.future.set(Some((this.handler)(request)));
+        *this.finish = Some(finish);
     }
 }
 

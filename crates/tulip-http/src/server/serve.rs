@@ -16,16 +16,15 @@ use bytes::Bytes;
 use futures_lite::FutureExt;
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
-use http_body::Body;
-use http_body_util::Full;
+use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use tulip::net::{TcpListener, TcpStream, TlsAcceptor, ToSocketAddrs};
 use tulip::sync::{Event, Semaphore};
 
 use super::request::{Request, RequestError};
-use super::response::{IntoResponse, Response};
-use super::router::{Dispatch, Router};
+use super::response::{Body, IntoResponse, Response};
+use super::router::{AnswerBox, Answering, Dispatch, Route, Router};
 use super::watchdog::{HeadClock, Watchdog, WatchedIo};
 use super::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_SHUTDOWN_TIMEOUT};
 use crate::rt::{TulipExecutor, TulipIo, TulipTimer};
@@ -844,6 +843,7 @@ async fn serve_connection(
         remote,
         head_clock: head_clock.clone(),
         answered_too_large: Cell::new(false),
+        spare: RefCell::new(None),
     });
     let service = Service {
         connection: state.clone(),
@@ -1038,15 +1038,70 @@ pub(crate) struct Connection {
     head_clock: Rc<HeadClock>,
     /// Set when a response was `413`: the connection then closes lingering (see `linger`).
     answered_too_large: Cell<bool>,
+    /// The box of the last handler's answer, given back by hyper once the answer is written,
+    /// for the next request to the same handler (see [`Answering::restart`]).
+    spare: RefCell<Option<(Route, AnswerBox)>>,
 }
 
-/// One request's answer as hyper awaits it: the router's boxed future, which runs the handler
-/// under `catch_unwind` and turns its response into hyper's ([`Finish`]). The only allocation
-/// per request.
-type ServiceFuture = Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>>>>;
+/// One request's answer as hyper awaits it: the handler's boxed future, which goes back to
+/// its connection when hyper drops it, for the next request to reuse (see
+/// [`Answering::restart`]): the box is allocated once per connection and handler, not per
+/// request.
+pub(crate) struct ServiceFuture {
+    answer: Option<AnswerBox>,
+    /// Where the box goes back to, and for which handler (none for the server's own answers).
+    home: Option<(Rc<Connection>, Route)>,
+}
+
+impl Future for ServiceFuture {
+    type Output = Result<http::Response<Body>, Infallible>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        match &mut self.answer {
+            Some(answer) => answer.as_mut().poll(cx),
+            None => unreachable!("the answer is only taken when the future is dropped"),
+        }
+    }
+}
+
+impl Drop for ServiceFuture {
+    fn drop(&mut self) {
+        if let (Some((connection, route)), Some(answer)) = (self.home.take(), self.answer.take())
+            && answer.is_done()
+            && let Ok(mut spare) = connection.spare.try_borrow_mut()
+        {
+            *spare = Some((route, answer));
+        }
+    }
+}
+
+/// The server's own answer (404, 405, 413), ready at once.
+struct Ready(Option<http::Response<Body>>);
+
+impl Future for Ready {
+    type Output = Result<http::Response<Body>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        match self.0.take() {
+            Some(response) => Poll::Ready(Ok(response)),
+            None => panic!("a ready answer polled after it was given"),
+        }
+    }
+}
+
+impl Answering for Ready {
+    fn is_done(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn restart(self: Pin<&mut Self>, _request: Request, _finish: Finish) {
+        unreachable!("the server's own answers are not kept for reuse")
+    }
+}
 
 impl hyper::service::Service<http::Request<Incoming>> for Service {
-    type Response = http::Response<Full<Bytes>>;
+    type Response = http::Response<Body>;
     type Error = Infallible;
     type Future = ServiceFuture;
 
@@ -1082,18 +1137,41 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
                     let finish = Finish {
                         connection: connection.clone(),
                         is_head,
-                        // For the message should the handler panic. (Not the URI: cloning,
-                        // moving and dropping it cost 1 % of a small request.)
-                        method: method.clone(),
                         route,
                     };
-                    // The handler makes the `Request` itself, where it is used: fewer copies.
-                    return handler(request, params, finish);
+                    // The `Request` is made right where the handler takes it, in each arm (a
+                    // named local first would be one more copy of it).
+                    let (head, body) = request.into_parts();
+                    let request = || {
+                        Request::from_parts(
+                            head,
+                            body,
+                            params,
+                            connection.remote,
+                            context.max_body_size,
+                        )
+                    };
+                    let spare = connection.spare.borrow_mut().take();
+                    let answer = match spare {
+                        Some((used_by, mut answer)) if used_by == route => {
+                            answer.as_mut().restart(request(), finish);
+                            answer
+                        }
+                        _ => handler.call(request(), finish),
+                    };
+                    return ServiceFuture {
+                        answer: Some(answer),
+                        home: Some((connection.clone(), route)),
+                    };
                 }
             }
         };
-        let connection = connection.clone();
-        Box::pin(async move { Ok(finish(&connection, response, is_head)) })
+        let mut response = response;
+        finish(connection, &mut response, is_head);
+        ServiceFuture {
+            answer: Some(Box::pin(Ready(Some(response.into_hyper())))),
+            home: None,
+        }
     }
 }
 
@@ -1102,37 +1180,16 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
 pub(crate) struct Finish {
     connection: Rc<Connection>,
     is_head: bool,
-    method: Method,
-    /// The route that matched, whose pattern names the handler should it panic.
-    route: Option<usize>,
+    /// The handler, named in the log should it panic. (Not the URI: cloning, moving and
+    /// dropping it cost 1 % of a small request; nor a clone of the method.)
+    route: Route,
 }
 
 impl Finish {
-    /// The handler's view of hyper's request.
-    #[inline]
-    pub(crate) fn request(
-        &self,
-        request: http::Request<Incoming>,
-        params: Vec<(String, String)>,
-    ) -> Request {
-        let (head, body) = request.into_parts();
-        let connection = &self.connection;
-        Request::from_parts(
-            head,
-            body,
-            params,
-            connection.remote,
-            connection.context.max_body_size,
-        )
-    }
-
-    /// What the handler answered, as hyper sends it, counted.
-    #[inline]
-    pub(crate) fn finish(
-        self,
-        response: Response,
-    ) -> Result<http::Response<Full<Bytes>>, Infallible> {
-        Ok(finish(&self.connection, response, self.is_head))
+    /// Readies what the handler answered for hyper, and counts it.
+    #[inline(always)]
+    pub(crate) fn answer(&self, response: &mut Response) {
+        finish(&self.connection, response, self.is_head);
     }
 
     /// The `500` that stands for a handler's panic, which it logs with the handler's method
@@ -1140,36 +1197,31 @@ impl Finish {
     #[cold]
     pub(crate) fn panicked(&self) -> Response {
         tracing::error!(
-            "tulip-http server: the handler for {} {} panicked (a request from {})",
-            self.method,
-            self.connection.context.router.pattern(self.route),
+            "tulip-http server: the handler for {} panicked (a request from {})",
+            self.connection.context.router.handler_name(self.route),
             self.connection.remote,
         );
         Response::error_text(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
-/// Counts the response and turns it into hyper's.
-#[inline]
-fn finish(
-    connection: &Connection,
-    response: Response,
-    is_head: bool,
-) -> http::Response<Full<Bytes>> {
+/// Counts the response and readies it for hyper, where it lies. (Always inlined, and on a
+/// reference: as a call of its own taking the response by value it moved it once more.)
+#[inline(always)]
+fn finish(connection: &Connection, response: &mut Response, is_head: bool) {
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
         connection.answered_too_large.set(true);
     }
     connection.head_clock.answered();
     let shared = &connection.context.shared;
     shared.requests.set(shared.requests.get() + 1);
-    into_hyper(response, is_head)
+    for_hyper(response, is_head);
 }
 
-/// The response as hyper sends it. The body's length is the `Content-Length` (hyper writes
+/// Readies a response for hyper. The body's length is the `Content-Length` (hyper writes
 /// it), whatever the handler set; a `HEAD` response keeps the length and drops the body.
-#[inline]
-fn into_hyper(response: Response, is_head: bool) -> http::Response<Full<Bytes>> {
-    let mut response = response.into_http();
+#[inline(always)]
+fn for_hyper(response: &mut Response, is_head: bool) {
     let length = response.body().len();
     let status = response.status();
     let headers = response.headers_mut();
@@ -1184,7 +1236,7 @@ fn into_hyper(response: Response, is_head: bool) -> http::Response<Full<Bytes>> 
         if framing {
             headers.remove(header::CONTENT_LENGTH);
         }
-        return response.map(Full::new);
+        return;
     }
     let has_length = !(status.is_informational()
         || status == StatusCode::NO_CONTENT
@@ -1192,5 +1244,5 @@ fn into_hyper(response: Response, is_head: bool) -> http::Response<Full<Bytes>> 
     if has_length && (length > 0 || !headers.contains_key(header::CONTENT_LENGTH)) {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
-    response.map(|_| Full::new(Bytes::new()))
+    *response.body_mut() = Bytes::new();
 }
