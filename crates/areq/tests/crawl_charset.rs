@@ -6,15 +6,7 @@ mod support;
 
 use areq::crawler::{Config, crawl};
 use support::site::{Reply, Site};
-use support::{TempDir, read_tsv};
-
-fn on_test_clock<T>(future: impl Future<Output = T>) -> T {
-    tulip::Runtime::builder()
-        .test_clock()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
+use support::{TempDir, on_test_clock, read_tsv};
 
 /// `/` (windows-1252 by its header) links to café with an é in the query; that page
 /// (Shift_JIS by its `<meta>` only, served as plain `text/html`) links to あ with an あ in the

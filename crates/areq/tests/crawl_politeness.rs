@@ -11,16 +11,8 @@ use std::time::Duration;
 use areq::crawler::{Config, crawl};
 use areq::frontier::RedisOptions;
 use support::site::{Hit, Reply, Site};
-use support::{TempDir, read_tsv};
+use support::{TempDir, on_test_clock, read_tsv};
 use tulip_redis::testing::RedisServer;
-
-fn on_test_clock<T>(future: impl Future<Output = T>) -> T {
-    tulip::Runtime::builder()
-        .test_clock()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
 
 fn html_links(paths: &[&str]) -> Reply {
     Reply::Html(

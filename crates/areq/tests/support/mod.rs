@@ -8,6 +8,16 @@ pub mod site;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+/// Runs `future` on a fresh runtime with the test clock, for tests that need its value or
+/// run it from a parameterised helper (`#[tulip::test(test_clock)]` covers the rest).
+pub fn on_test_clock<T>(future: impl Future<Output = T>) -> T {
+    tulip::Runtime::builder()
+        .test_clock()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
 /// A fresh directory under the system's temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
 
