@@ -3,9 +3,19 @@
 //! on uvicorn, made small: enough for the seed's test web service (`web.py`) and the
 //! crawler's demo site, not a framework.
 //!
-//! HTTP/1.1 with keep-alive (and HTTP/2 over TLS when ALPN picks it) is [hyper]'s; tulip
-//! supplies the sockets, one task per connection and the timers (see [`crate::rt`]), so on a
-//! test clock a handler's `sleep(1 s)` takes no real time.
+//! HTTP/1.1 with keep-alive and pipelining is the server's own (one task per connection,
+//! requests parsed in place with `httparse`, each response written with one `write`);
+//! HTTP/2 over TLS, when ALPN picks it, is [hyper]'s on tulip's sockets, tasks and timers
+//! (see [`crate::rt`]). Everything runs on the loop's clock, so on a test clock a handler's
+//! `sleep(1 s)` takes no real time.
+//!
+//! On HTTP/1.1 the server refuses what could smuggle a request (`400` for a head with both
+//! `Transfer-Encoding` and `Content-Length`, differing lengths, or a transfer coding other
+//! than `chunked` last) and heads over 64 KiB or 100 header lines (`431`), then closes the
+//! connection. A body the handler leaves unread is skipped when at most 64 KiB of it remain;
+//! otherwise the connection closes after the response. A body can be read until the handler
+//! answers, not after (a task the handler spawned with its [`Request`] gets a
+//! [`RequestError`] then).
 //!
 //! | aiohttp.web / FastAPI | tulip-http |
 //! |---|---|
@@ -45,6 +55,7 @@
 
 use std::time::Duration;
 
+mod h1;
 mod request;
 mod response;
 mod router;

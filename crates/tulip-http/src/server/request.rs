@@ -12,6 +12,7 @@ use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
+use super::h1::WireBody;
 use super::response::{IntoResponse, Response};
 
 /// An HTTP request as a handler sees it: method, URI, headers, the route's path parameters,
@@ -59,18 +60,41 @@ enum BodyState {
     Failed(ErrorKind),
 }
 
-enum Source {
+/// Where a request's body comes from.
+pub(crate) enum Source {
+    /// hyper's body of an HTTP/2 stream.
     Incoming(hyper::body::Incoming),
+    /// The HTTP/1.1 connection's own reading.
+    Wire(WireBody),
+    /// Given whole (a request made by hand).
     Ready(Bytes),
 }
 
+impl Source {
+    /// The `Content-Length` the request declared, if any.
+    #[inline]
+    pub(crate) fn declared_length(&self) -> Option<u64> {
+        match self {
+            Source::Incoming(body) => http_body::Body::size_hint(body).exact(),
+            Source::Wire(body) => body.declared_length(),
+            Source::Ready(bytes) => Some(bytes.len() as u64),
+        }
+    }
+}
+
+impl From<WireBody> for Source {
+    fn from(body: WireBody) -> Source {
+        Source::Wire(body)
+    }
+}
+
 impl Request {
-    /// A request from the server: the parts hyper parsed, its body, and the route's
-    /// parameters (already percent-decoded).
+    /// A request from the server: the parsed head, its body, and the route's parameters
+    /// (already percent-decoded).
     #[inline]
     pub(crate) fn from_parts(
         head: http::request::Parts,
-        body: hyper::body::Incoming,
+        body: Source,
         params: Vec<(String, String)>,
         remote_addr: SocketAddr,
         max_body_size: usize,
@@ -80,7 +104,7 @@ impl Request {
             params,
             remote_addr,
             max_body_size,
-            body: RefCell::new(BodyState::Unread(Source::Incoming(body))),
+            body: RefCell::new(BodyState::Unread(body)),
         }
     }
 
@@ -441,25 +465,24 @@ fn charset(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn read_body(source: Source, limit: usize) -> Result<Bytes, RequestError> {
-    let mut body = match source {
-        Source::Ready(bytes) if bytes.len() > limit => return Err(too_large(limit)),
-        Source::Ready(bytes) => return Ok(bytes),
-        Source::Incoming(body) => body,
-    };
-    if Request::declared_length_of(&body).is_some_and(|len| len > limit as u64) {
+    if source
+        .declared_length()
+        .is_some_and(|len| len > limit as u64)
+    {
         return Err(too_large(limit));
     }
+    let mut body = match source {
+        Source::Ready(bytes) => return Ok(bytes),
+        body => body,
+    };
     // One chunk is handed over as it came; only a body in several chunks is copied together.
     let mut first: Option<Bytes> = None;
     let mut joined = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|err| RequestError {
+    while let Some(data) = next_data(&mut body).await {
+        let data = data.map_err(|detail| RequestError {
             kind: ErrorKind::Read,
-            detail: Some(err.to_string()),
+            detail: Some(detail),
         })?;
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers
-        };
         let so_far = first.as_ref().map_or(0, Bytes::len) + joined.len();
         if so_far + data.len() > limit {
             return Err(too_large(limit));
@@ -476,9 +499,20 @@ async fn read_body(source: Source, limit: usize) -> Result<Bytes, RequestError> 
     Ok(first.unwrap_or_else(|| joined.freeze()))
 }
 
-impl Request {
-    fn declared_length_of(body: &hyper::body::Incoming) -> Option<u64> {
-        http_body::Body::size_hint(body).exact()
+/// The next piece of a body's data (trailers are skipped); `None` at its end.
+async fn next_data(body: &mut Source) -> Option<Result<Bytes, String>> {
+    match body {
+        Source::Incoming(body) => loop {
+            match body.frame().await? {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => return Some(Ok(data)),
+                    Err(_trailers) => continue,
+                },
+                Err(err) => return Some(Err(err.to_string())),
+            }
+        },
+        Source::Wire(body) => std::future::poll_fn(|cx| body.poll_data(cx)).await,
+        Source::Ready(bytes) => (!bytes.is_empty()).then(|| Ok(std::mem::take(bytes))),
     }
 }
 

@@ -16,16 +16,17 @@ use bytes::Bytes;
 use futures_lite::FutureExt;
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
-use http_body::Body as _;
 use hyper::body::Incoming;
-use hyper::server::conn::{http1, http2};
+use hyper::server::conn::http2;
 use tulip::net::{TcpListener, TcpStream, TlsAcceptor, ToSocketAddrs};
 use tulip::sync::{Event, Semaphore};
 
+use super::h1::H1;
+use super::request::Source;
 use super::request::{Request, RequestError};
 use super::response::{Body, IntoResponse, Response};
 use super::router::{AnswerBox, Answering, Dispatch, Route, Router};
-use super::watchdog::{HeadClock, Watchdog, WatchedIo};
+use super::watchdog::{HeadClock, Watchdog};
 use super::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_SHUTDOWN_TIMEOUT};
 use crate::rt::{TulipExecutor, TulipIo, TulipTimer};
 
@@ -137,8 +138,8 @@ impl Builder {
     /// Measured on the loop's clock, so virtual on a test clock.
     ///
     /// On HTTP/1 the connection's task keeps it with one timer per connection, which is
-    /// only looked at when it fires (hyper's own `header_read_timeout` would arm a timer for
-    /// every request); HTTP/2 connections have the handshake timeout only.
+    /// only looked at when it fires (hyper's `header_read_timeout` arms a timer for every
+    /// request); HTTP/2 connections have the handshake timeout only.
     ///
     /// # Examples
     ///
@@ -424,16 +425,12 @@ impl Server {
             paths: config.count_paths.then(RefCell::default),
         });
         shared.idle.set();
-        let mut http1 = http1::Builder::new();
-        // The header read timeout is the connection task's (`watchdog`), not hyper's: hyper
-        // would arm and disarm a timer for every request. Without a timer hyper has none.
-        http1.keep_alive(config.keep_alive);
         let mut http2 = http2::Builder::new(TulipExecutor);
         http2.timer(TulipTimer);
         let context = Rc::new(Context {
             router,
             shared: shared.clone(),
-            http1,
+            keep_alive: config.keep_alive,
             http2,
             max_body_size: config.max_body_size,
             header_read_timeout: config.header_read_timeout,
@@ -719,7 +716,8 @@ struct Shared {
 struct Context {
     router: Router,
     shared: Rc<Shared>,
-    http1: http1::Builder,
+    /// Whether HTTP/1 connections stay open between requests.
+    keep_alive: bool,
     http2: http2::Builder<TulipExecutor>,
     max_body_size: usize,
     /// Bounds the TLS handshake, then each wait for a request's head on HTTP/1.
@@ -842,7 +840,7 @@ async fn serve_connection(
         context: context.clone(),
         remote,
         head_clock: head_clock.clone(),
-        answered_too_large: Cell::new(false),
+        linger: Cell::new(false),
         spare: RefCell::new(None),
     });
     let service = Service {
@@ -850,21 +848,13 @@ async fn serve_connection(
     };
     let shared = &context.shared;
     let Some(acceptor) = &context.tls else {
-        let mut connection = context
-            .http1
-            .serve_connection(WatchedIo::new(stream, head_clock.clone()), service);
-        // Polled without hyper's shutdown of the socket, so a 413 can be followed by a
-        // lingering close (below) instead of a reset.
+        let mut connection = H1::new(stream, state.clone());
         let served = drive(shared, remote, Some(&head_clock), |cx, begin_graceful| {
-            if begin_graceful {
-                Pin::new(&mut connection).graceful_shutdown();
-            }
-            connection.poll_without_shutdown(cx)
+            connection.poll(cx, begin_graceful)
         })
         .await;
-        if served && state.answered_too_large.get() {
-            let stream = connection.into_parts().io.into_inner();
-            linger(stream).await;
+        if served && state.linger.get() {
+            linger(connection.into_io()).await;
         }
         return;
     };
@@ -903,18 +893,18 @@ async fn serve_connection(
         .await;
     } else {
         head_clock.restart();
-        let mut connection = pin!(
-            context
-                .http1
-                .serve_connection(WatchedIo::new(tls, head_clock.clone()), service)
-        );
-        drive(shared, remote, Some(&head_clock), |cx, begin_graceful| {
-            if begin_graceful {
-                connection.as_mut().graceful_shutdown();
-            }
-            connection.as_mut().poll(cx)
+        let mut connection = H1::new(tls, state);
+        let served = drive(shared, remote, Some(&head_clock), |cx, begin_graceful| {
+            connection.poll(cx, begin_graceful)
         })
         .await;
+        if served {
+            // close_notify, so the client knows the response is whole.
+            let mut tls = connection.into_io();
+            let _ =
+                tulip::time::wait_for(LINGER_IDLE, futures_lite::AsyncWriteExt::close(&mut tls))
+                    .await;
+        }
     }
 }
 
@@ -945,16 +935,16 @@ async fn linger(stream: TcpStream) {
     }
 }
 
-/// Runs one hyper connection to its end, starting its graceful shutdown when the server's
+/// Runs one connection (HTTP/1's own, or hyper's HTTP/2) to its end, starting its graceful shutdown when the server's
 /// begins, dropping it if the shutdown timeout runs out, and dropping it when `head_clock`
 /// (HTTP/1) says it waited too long for a request's head. `poll` polls the connection, first
 /// starting its graceful shutdown when told to. True when the connection ended by itself
 /// (served to the end, or failed), false when it was cut off.
-async fn drive(
+async fn drive<E: fmt::Display>(
     shared: &Shared,
     remote: SocketAddr,
     head_clock: Option<&HeadClock>,
-    mut poll: impl FnMut(&mut std::task::Context<'_>, bool) -> Poll<hyper::Result<()>>,
+    mut poll: impl FnMut(&mut std::task::Context<'_>, bool) -> Poll<Result<(), E>>,
 ) -> bool {
     let mut shutdown = pin!(shared.shutdown.wait());
     let mut force = pin!(shared.force.wait());
@@ -989,7 +979,7 @@ async fn drive(
         if let Poll::Ready(ended) = poll(cx, begin_graceful) {
             return Poll::Ready(Ended::Served(ended));
         }
-        // Looked at after hyper, which may just have completed a head.
+        // Looked at after the connection, which may just have completed a head.
         if let Some((clock, watchdog)) = &mut watchdog
             && watchdog.poll(clock, cx).is_ready()
         {
@@ -1015,16 +1005,16 @@ async fn drive(
 }
 
 /// How [`drive`]'s connection ended.
-enum Ended {
+enum Ended<E> {
     /// By itself: served to the end, or failed.
-    Served(hyper::Result<()>),
+    Served(Result<(), E>),
     /// Cut off: no request head came within the header read timeout.
     HeadTimeout,
     /// Cut off: the server's shutdown timeout ran out.
     ShutdownTimeout,
 }
 
-/// hyper's view of the router, for one connection.
+/// hyper's view of the router, for one HTTP/2 connection.
 struct Service {
     connection: Rc<Connection>,
 }
@@ -1035,16 +1025,29 @@ pub(crate) struct Connection {
     remote: SocketAddr,
     /// What the header read timeout looks at: marked here when a head is in and when its
     /// response is handed over.
-    head_clock: Rc<HeadClock>,
-    /// Set when a response was `413`: the connection then closes lingering (see `linger`).
-    answered_too_large: Cell<bool>,
-    /// The box of the last handler's answer, given back by hyper once the answer is written,
+    pub(crate) head_clock: Rc<HeadClock>,
+    /// Set when the connection is to close with bytes of the client's possibly unread (a
+    /// `413`, a refused head, a body left unread): it then closes lingering (see `linger`).
+    pub(crate) linger: Cell<bool>,
+    /// The box of the last handler's answer, given back once the answer is ready,
     /// for the next request to the same handler (see [`Answering::restart`]).
     spare: RefCell<Option<(Route, AnswerBox)>>,
 }
 
-/// One request's answer as hyper awaits it: the handler's boxed future, which goes back to
-/// its connection when hyper drops it, for the next request to reuse (see
+impl Connection {
+    /// Whether the server keeps connections open between requests.
+    pub(crate) fn keep_alive(&self) -> bool {
+        self.context.keep_alive
+    }
+
+    /// The client's address.
+    pub(crate) fn remote(&self) -> SocketAddr {
+        self.remote
+    }
+}
+
+/// One request's answer as the connection awaits it: the handler's boxed future, which goes
+/// back to its connection when dropped, for the next request to reuse (see
 /// [`Answering::restart`]): the box is allocated once per connection and handler, not per
 /// request.
 pub(crate) struct ServiceFuture {
@@ -1106,72 +1109,81 @@ impl hyper::service::Service<http::Request<Incoming>> for Service {
     type Future = ServiceFuture;
 
     fn call(&self, request: http::Request<Incoming>) -> ServiceFuture {
-        let connection = &self.connection;
-        connection.head_clock.head_read();
-        let context = &connection.context;
-        let method = request.method();
-        let is_head = method == Method::HEAD;
-        if let Some(paths) = &context.shared.paths {
-            *paths
-                .borrow_mut()
-                .entry(request.uri().path().to_owned())
-                .or_default() += 1;
+        let (parts, body) = request.into_parts();
+        start(&self.connection, parts, Source::Incoming(body))
+    }
+}
+
+/// Starts answering a request whose head is in: the router's handler (in the connection's
+/// spare box when the last request went to the same handler), or the server's own answer.
+#[inline]
+pub(crate) fn start(
+    connection: &Rc<Connection>,
+    head: http::request::Parts,
+    body: Source,
+) -> ServiceFuture {
+    connection.head_clock.head_read();
+    let context = &connection.context;
+    let is_head = head.method == Method::HEAD;
+    if let Some(paths) = &context.shared.paths {
+        *paths
+            .borrow_mut()
+            .entry(head.uri.path().to_owned())
+            .or_default() += 1;
+    }
+    let response = match context.router.dispatch(&head.method, head.uri.path()) {
+        Dispatch::NotFound => Response::not_found(),
+        Dispatch::MethodNotAllowed(allow) => {
+            let mut response = Response::error_text(StatusCode::METHOD_NOT_ALLOWED);
+            response.headers_mut().insert(header::ALLOW, allow);
+            response
         }
-        let response = match context.router.dispatch(method, request.uri().path()) {
-            Dispatch::NotFound => Response::not_found(),
-            Dispatch::MethodNotAllowed(allow) => {
-                let mut response = Response::error_text(StatusCode::METHOD_NOT_ALLOWED);
-                response.headers_mut().insert(header::ALLOW, allow);
-                response
+        Dispatch::Handler {
+            handler,
+            params,
+            route,
+        } => {
+            if body.declared_length() > Some(context.max_body_size as u64) {
+                // The declared length is over the limit: no need to run the handler to
+                // know how this ends.
+                RequestError::too_large(context.max_body_size).into_response()
+            } else {
+                let finish = Finish {
+                    connection: connection.clone(),
+                    is_head,
+                    route,
+                };
+                // The `Request` is made right where the handler takes it, in each arm (a
+                // named local first would be one more copy of it).
+                let request = || {
+                    Request::from_parts(
+                        head,
+                        body,
+                        params,
+                        connection.remote,
+                        context.max_body_size,
+                    )
+                };
+                let spare = connection.spare.borrow_mut().take();
+                let answer = match spare {
+                    Some((used_by, mut answer)) if used_by == route => {
+                        answer.as_mut().restart(request(), finish);
+                        answer
+                    }
+                    _ => handler.call(request(), finish),
+                };
+                return ServiceFuture {
+                    answer: Some(answer),
+                    home: Some((connection.clone(), route)),
+                };
             }
-            Dispatch::Handler {
-                handler,
-                params,
-                route,
-            } => {
-                if request.body().size_hint().lower() > context.max_body_size as u64 {
-                    // The declared length is over the limit: no need to run the handler to
-                    // know how this ends.
-                    RequestError::too_large(context.max_body_size).into_response()
-                } else {
-                    let finish = Finish {
-                        connection: connection.clone(),
-                        is_head,
-                        route,
-                    };
-                    // The `Request` is made right where the handler takes it, in each arm (a
-                    // named local first would be one more copy of it).
-                    let (head, body) = request.into_parts();
-                    let request = || {
-                        Request::from_parts(
-                            head,
-                            body,
-                            params,
-                            connection.remote,
-                            context.max_body_size,
-                        )
-                    };
-                    let spare = connection.spare.borrow_mut().take();
-                    let answer = match spare {
-                        Some((used_by, mut answer)) if used_by == route => {
-                            answer.as_mut().restart(request(), finish);
-                            answer
-                        }
-                        _ => handler.call(request(), finish),
-                    };
-                    return ServiceFuture {
-                        answer: Some(answer),
-                        home: Some((connection.clone(), route)),
-                    };
-                }
-            }
-        };
-        let mut response = response;
-        finish(connection, &mut response, is_head);
-        ServiceFuture {
-            answer: Some(Box::pin(Ready(Some(response.into_hyper())))),
-            home: None,
         }
+    };
+    let mut response = response;
+    finish(connection, &mut response, is_head);
+    ServiceFuture {
+        answer: Some(Box::pin(Ready(Some(response.into_hyper())))),
+        home: None,
     }
 }
 
@@ -1210,7 +1222,7 @@ impl Finish {
 #[inline(always)]
 fn finish(connection: &Connection, response: &mut Response, is_head: bool) {
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        connection.answered_too_large.set(true);
+        connection.linger.set(true);
     }
     connection.head_clock.answered();
     let shared = &connection.context.shared;

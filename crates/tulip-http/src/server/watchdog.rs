@@ -1,15 +1,13 @@
-//! The header read timeout of an HTTP/1 connection, kept by the connection's task instead of
-//! hyper's timer.
+//! The header read timeout of an HTTP/1 connection, kept by the connection's task.
 //!
-//! hyper's own `header_read_timeout` arms a new sleep for every request (when it starts
-//! reading a head) and drops it as soon as the head is in, almost always long before it is
-//! due, and it makes hyper try one more read per request to start it: about 1,000
-//! instructions and a syscall per request for a timer that nearly never fires. Here a request
-//! costs a few cell writes and one read of the clock ([`HeadClock`]), and each connection has
-//! one sleep ([`Watchdog`]) that is only looked at when it fires: it then either closes the
+//! hyper's `header_read_timeout` arms a new sleep for every request (when it starts reading a
+//! head) and drops it as soon as the head is in, almost always long before it is due: about
+//! 1,000 instructions per request for a timer that nearly never fires. Here a request costs a
+//! few cell writes and one read of the clock ([`HeadClock`]), and each connection has one
+//! sleep ([`Watchdog`]) that is only looked at when it fires: it then either closes the
 //! connection or sleeps again until the deadline as it now stands.
 //!
-//! What the timeout covers (as hyper's did): the time from the moment the server is ready for
+//! What the timeout covers (as hyper's does): the time from the moment the server is ready for
 //! a request's head — the connection accepted (or its TLS handshake done), or the previous
 //! response handed over and written — until that head is complete. So a client that sends a
 //! head slowly (slowloris) and an idle keep-alive connection are both closed once it runs
@@ -17,19 +15,13 @@
 //! slow reader are not covered.
 
 use std::cell::Cell;
-use std::io;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use futures_io::{AsyncRead, AsyncWrite};
-use hyper::rt::ReadBufCursor;
 use tulip::time::{Instant, Sleep};
-
-use crate::rt::TulipIo;
 
 /// Where one HTTP/1 connection stands with respect to its header read timeout: what its
 /// requests and its writes record, and what its [`Watchdog`] reads when it fires.
@@ -65,13 +57,13 @@ impl HeadClock {
         self.timeout.is_some()
     }
 
-    /// A request's head is complete: hyper calls the service.
+    /// A request's head is complete: its handler starts.
     #[inline]
     pub(crate) fn head_read(&self) {
         self.in_flight.set(true);
     }
 
-    /// The request's response is handed to hyper, which writes it at once: the wait for the
+    /// The request's response is ready and written at once: the wait for the
     /// next head starts (a write that blocks restarts it when it completes).
     #[inline]
     pub(crate) fn answered(&self) {
@@ -81,8 +73,10 @@ impl HeadClock {
         }
     }
 
+    /// Notes a write of a response: one that blocks holds the clock back, one that completes
+    /// after blocking restarts it.
     #[inline]
-    fn wrote<T>(&self, written: Poll<T>) -> Poll<T> {
+    pub(crate) fn wrote<T>(&self, written: Poll<T>) -> Poll<T> {
         if written.is_pending() {
             self.write_blocked.set(true);
         } else if self.write_blocked.get() {
@@ -188,71 +182,5 @@ impl Watchdog {
         }
         // Ready when the deadline has passed (by the loop's clock).
         Pin::new(&mut self.sleep).poll(&mut alarm_cx)
-    }
-}
-
-/// The connection's socket as hyper sees it, noting in the [`HeadClock`] when a write blocks
-/// and when it completes.
-pub(crate) struct WatchedIo<T> {
-    io: TulipIo<T>,
-    clock: Rc<HeadClock>,
-}
-
-impl<T> WatchedIo<T> {
-    pub(crate) fn new(stream: T, clock: Rc<HeadClock>) -> WatchedIo<T> {
-        WatchedIo {
-            io: TulipIo::new(stream),
-            clock,
-        }
-    }
-
-    pub(crate) fn into_inner(self) -> T {
-        self.io.into_inner()
-    }
-}
-
-impl<T: AsyncRead + Unpin> hyper::rt::Read for WatchedIo<T> {
-    #[inline]
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl<T: AsyncWrite + Unpin> hyper::rt::Write for WatchedIo<T> {
-    #[inline]
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        this.clock.wrote(Pin::new(&mut this.io).poll_write(cx, buf))
-    }
-
-    #[inline]
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        this.clock
-            .wrote(Pin::new(&mut this.io).poll_write_vectored(cx, bufs))
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        hyper::rt::Write::is_write_vectored(&self.io)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }
