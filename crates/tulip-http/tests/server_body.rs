@@ -1,8 +1,9 @@
 //! Request bodies on the server: JSON in and out, bad JSON → 400, text in a declared charset,
 //! the body size limit (a declared length over it → 413 before the handler runs; a chunked
 //! body growing past it → 413 from the handler's `RequestError`), bodies in many chunks, a
-//! body read twice, a query that does not deserialise → 400, and a client that sends a whole
-//! body far over the limit before reading still gets its 413 (a lingering close, not a reset).
+//! body read twice, a body read by a task the handler spawned, a query that does not
+//! deserialise → 400, and a client that sends a whole body far over the limit before reading
+//! still gets its 413 (a lingering close, not a reset).
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -303,4 +304,38 @@ fn a_client_sending_a_whole_oversized_body_before_reading_gets_the_413() {
         assert_eq!(calls.get(), 0, "the handler ran for a refused body");
         server.shutdown().await;
     });
+}
+
+#[tulip::test]
+async fn a_body_read_by_a_task_the_handler_spawned_arrives_whole() {
+    // The reading task is not the connection's: the connection must read for it when it asks,
+    // though nothing else wakes the connection. The body comes in two writes, so the reader
+    // asks at least once while the rest is on its way.
+    let router = Router::new().post("/spawned", |req: Request| async move {
+        let reader = tulip::spawn(async move { req.body().await.map(|body| body.len()) });
+        match reader.await.unwrap() {
+            Ok(len) => format!("{len} bytes"),
+            Err(err) => format!("failed: {err}"),
+        }
+    });
+    let server = Server::bind("127.0.0.1:0").await.unwrap().serve(router);
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    stream
+        .write_all(b"POST /spawned HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 10\r\n\r\nhello")
+        .await
+        .unwrap();
+    tulip::time::sleep(std::time::Duration::from_millis(20)).await;
+    stream.write_all(b"world").await.unwrap();
+    let mut raw = Vec::new();
+    tulip::time::wait_for(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut raw),
+    )
+    .await
+    .expect("the answer came")
+    .unwrap();
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    assert!(raw.ends_with("\r\n\r\n10 bytes"), "{raw}");
+    server.shutdown().await;
 }
