@@ -51,8 +51,16 @@ pub(crate) struct Inbound {
     pub(crate) continue_due: bool,
     /// Trailer bytes seen of a chunked body, bounded like a head.
     trailer_bytes: usize,
+    /// How much of the buffer's front is known not to end the head or line being waited for:
+    /// a head or line arriving in many small pieces is scanned once, not once per piece
+    /// (which would cost the square of its length).
+    scanned: usize,
     /// Header names and where their values are, while a head is parsed (kept for its room).
     fields: Vec<(HeaderName, Range<usize>)>,
+    /// How many times a head was given to the parser (to test that a trickled head is not
+    /// parsed once per byte).
+    #[cfg(test)]
+    parses: usize,
 }
 
 /// How a request's body is delimited.
@@ -123,7 +131,10 @@ impl Inbound {
             connection: None,
             continue_due: false,
             trailer_bytes: 0,
+            scanned: 0,
             fields: Vec::new(),
+            #[cfg(test)]
+            parses: 0,
         }
     }
 
@@ -155,6 +166,22 @@ impl Inbound {
         if self.filled == 0 {
             return Ok(None);
         }
+        if self.scanned > 0 {
+            // Parsed before and found partial: parse again only once the end may be in.
+            if self.filled >= MAX_HEAD {
+                return Err(HeadError::TooLarge);
+            }
+            if !self.newly_holds(|data| {
+                data.windows(2).any(|pair| pair == b"\n\n")
+                    || data.windows(3).any(|three| three == b"\n\r\n")
+            }) {
+                return Ok(None);
+            }
+        }
+        #[cfg(test)]
+        {
+            self.parses += 1;
+        }
         let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
         let mut request = httparse::Request::new(&mut []);
         let data = &self.buf[..self.filled];
@@ -164,7 +191,10 @@ impl Inbound {
             Ok(httparse::Status::Partial) if self.filled >= MAX_HEAD => {
                 return Err(HeadError::TooLarge);
             }
-            Ok(httparse::Status::Partial) => return Ok(None),
+            Ok(httparse::Status::Partial) => {
+                self.scanned = self.filled;
+                return Ok(None);
+            }
             Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
             Err(httparse::Error::Version) => return Err(HeadError::Version),
             Err(_) => return Err(HeadError::Malformed("the request's head is malformed")),
@@ -191,6 +221,7 @@ impl Inbound {
         }
         let head = self.buf.split_to(len).freeze();
         self.filled -= len;
+        self.scanned = 0;
         self.build_head(method, path, version, &head).map(Some)
     }
 
@@ -360,6 +391,7 @@ impl Inbound {
         }
         let n = self.filled.min(usize::try_from(most).unwrap_or(usize::MAX));
         self.filled -= n;
+        self.scanned = 0;
         Some(self.buf.split_to(n).freeze())
     }
 
@@ -374,6 +406,10 @@ impl Inbound {
     /// Consumes one piece of chunked framing (a size line, a CRLF, a trailer line): true when
     /// it did, false when it is not all in the buffer yet.
     fn chunk_framing(&mut self, step: Chunk) -> Result<bool, &'static str> {
+        if self.scanned > 0 && !self.newly_holds(|data| data.contains(&b'\n')) {
+            // The line waited for is still not complete.
+            return Ok(false);
+        }
         let data = &self.buf[..self.filled];
         let (used, next) = match step {
             Chunk::Size => match httparse::parse_chunk_size(data) {
@@ -386,7 +422,10 @@ impl Inbound {
                 Ok(httparse::Status::Partial) if data.len() > MAX_CHUNK_LINE => {
                     return Err("a chunk-size line is too long");
                 }
-                Ok(httparse::Status::Partial) => return Ok(false),
+                Ok(httparse::Status::Partial) => {
+                    self.scanned = self.filled;
+                    return Ok(false);
+                }
                 Err(_) => return Err("a chunk size is not valid"),
             },
             Chunk::DataEnd => match data {
@@ -395,29 +434,41 @@ impl Inbound {
                 _ => return Err("a chunk's data does not end with CRLF"),
             },
             Chunk::Trailers => {
-                let Some(end) = data.windows(2).position(|pair| pair == b"\r\n") else {
+                // A trailer line ends with LF (CRLF, or a bare LF as in a head); trailers are
+                // read past, not kept.
+                let Some(end) = data.iter().position(|&b| b == b'\n') else {
                     if self.trailer_bytes + data.len() > MAX_HEAD {
                         return Err("the body's trailers are too large");
                     }
+                    self.scanned = self.filled;
                     return Ok(false);
                 };
-                self.trailer_bytes += end + 2;
+                self.trailer_bytes += end + 1;
                 if self.trailer_bytes > MAX_HEAD {
                     return Err("the body's trailers are too large");
                 }
-                let next = if end == 0 {
+                let next = if matches!(&data[..end], b"" | b"\r") {
                     Framing::Done
                 } else {
                     Framing::Chunked(Chunk::Trailers)
                 };
-                (end + 2, next)
+                (end + 1, next)
             }
             Chunk::Data(_) => unreachable!("chunk data is read by next_data"),
         };
         self.buf.advance(used);
         self.filled -= used;
+        self.scanned = 0;
         self.framing = next;
         Ok(true)
+    }
+
+    /// Whether `found` holds of what was read since the last scan (with the three bytes
+    /// before it, for a marker cut in two); marks it scanned either way.
+    fn newly_holds(&mut self, found: impl Fn(&[u8]) -> bool) -> bool {
+        let from = self.scanned.saturating_sub(3);
+        self.scanned = self.filled;
+        found(&self.buf[from..self.filled])
     }
 
     /// Notes the connection's task, for a body reader in another task to wake.
@@ -687,6 +738,58 @@ mod tests {
         let _ = head(&mut inbound);
         assert!(inbound.continue_due);
         assert!(!inbound.abandon_body(u64::MAX));
+    }
+
+    /// Feeds `bytes` one at a time, calling `step` after each.
+    fn trickle(inbound: &mut Inbound, bytes: &[u8], mut step: impl FnMut(&mut Inbound)) {
+        for &byte in bytes {
+            inbound.room()[0] = byte;
+            inbound.filled(1);
+            step(inbound);
+        }
+    }
+
+    #[test]
+    fn a_head_trickled_byte_by_byte_is_parsed_once_it_is_whole_not_once_per_byte() {
+        let mut request = b"\r\nGET /slow HTTP/1.1\r\n".to_vec();
+        for i in 0..50 {
+            request.extend_from_slice(format!("x-{i}: {}\r\n", "v".repeat(40)).as_bytes());
+        }
+        request.extend_from_slice(b"\r\n");
+        let mut inbound = Inbound::new();
+        let mut heads = Vec::new();
+        trickle(&mut inbound, &request, |inbound| {
+            if let Some(head) = inbound.parse_head().unwrap() {
+                heads.push(head.parts.uri.path().to_owned());
+            }
+        });
+        assert_eq!(heads, ["/slow"]);
+        assert!(inbound.parses < 10, "parsed {} times", inbound.parses);
+    }
+
+    #[test]
+    fn a_chunked_body_trickled_byte_by_byte_arrives_whole() {
+        let mut inbound = inbound_with(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let _ = head(&mut inbound);
+        let mut all = Vec::new();
+        let mut ended = false;
+        trickle(
+            &mut inbound,
+            b"3;ext=1\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: x\r\n\r\n",
+            |inbound| loop {
+                match inbound.next_data() {
+                    BodyStep::Data(data) => all.extend_from_slice(&data),
+                    BodyStep::End => {
+                        ended = true;
+                        break;
+                    }
+                    BodyStep::NeedRead => break,
+                    BodyStep::Failed(why) => panic!("{why}"),
+                }
+            },
+        );
+        assert!(ended);
+        assert_eq!(all, b"abc0123456789abcdef");
     }
 
     #[test]
