@@ -2,7 +2,7 @@
 //! connection keeps, and its body, copied behind the head when small and written from its own
 //! `Bytes` (vectored, with the head) when large.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -66,11 +66,23 @@ impl Outbound {
         framing: &Framing,
     ) -> bool {
         let out = &mut self.buf;
-        out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(status.as_str().as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-        out.extend_from_slice(b"\r\n");
+        // One reservation for what a head usually takes, so the pushes below seldom grow it.
+        out.reserve(
+            256 + if body.len() <= COPY_BODY_MAX {
+                body.len()
+            } else {
+                0
+            },
+        );
+        if status == StatusCode::OK {
+            out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        } else {
+            out.extend_from_slice(b"HTTP/1.1 ");
+            out.extend_from_slice(status.as_str().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
         let mut has_length = false;
         let mut close = false;
         for (name, value) in headers {
@@ -160,22 +172,29 @@ fn ready(poll: Poll<io::Result<usize>>) -> io::Result<Option<usize>> {
     }
 }
 
+/// The length of an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+const DATE_LEN: usize = 29;
+
 thread_local! {
     /// The `date` of this second, rendered once a second (hyper caches it the same way).
-    static DATE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    /// An array, so that appending it is a copy of known size rather than a `memcpy` call.
+    static DATE: Cell<(u64, [u8; DATE_LEN])> = const { Cell::new((u64::MAX, [b' '; DATE_LEN])) };
 }
 
 /// Appends the current time as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
 fn push_date(out: &mut Vec<u8>) {
     let now = SystemTime::now();
     let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    DATE.with(|date| {
-        let mut date = date.borrow_mut();
-        if date.0 != second {
-            *date = (second, httpdate::fmt_http_date(now));
+    let (rendered, mut text) = DATE.get();
+    if rendered != second {
+        let fresh = httpdate::fmt_http_date(now);
+        // Always 29 bytes for the years 1000 to 9999; another length keeps the last one.
+        if let Ok(fresh) = <[u8; DATE_LEN]>::try_from(fresh.as_bytes()) {
+            text = fresh;
+            DATE.set((second, text));
         }
-        out.extend_from_slice(date.1.as_bytes());
-    });
+    }
+    out.extend_from_slice(&text);
 }
 
 #[cfg(test)]
