@@ -5,7 +5,9 @@
 //! `python/http_server_app.py` for uvicorn), warms it up with a 1 s wrk run, then measures one
 //! wrk run. Reports wrk's requests/s and its median and 99th percentile latency, and the
 //! server's user-space and kernel CPU µs per request: the `utime` and `stime` deltas of its
-//! `/proc/<pid>/stat` over the measured run, divided by the requests wrk completed.
+//! `/proc/<pid>/stat` over the measured run, divided by the requests wrk completed; and wrk's
+//! own CPU % (its `cutime` + `cstime` once waited for), which says whether wrk's core, not the
+//! server, capped the rate.
 
 use std::io;
 use std::process::Command;
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use super::{SERVERS, Subject, script, subjects, wrk};
 use crate::Options;
-use crate::net::proc::{SERVER_CPU, Server};
+use crate::net::proc::{CpuTimes, SERVER_CPU, Server};
 use crate::net::table::{Col, Table, Target, rotate};
 use crate::net::{ClientPin, reps};
 use crate::report::Metric;
@@ -29,6 +31,7 @@ const METRICS: &[Metric] = &[
     Metric::new("kernel µs/req", 3),
     Metric::new("server CPU %", 0),
     Metric::new("errors", 0),
+    Metric::new("wrk CPU %", 0),
 ];
 
 const COLS: &[Col] = &[
@@ -43,6 +46,7 @@ const COLS: &[Col] = &[
     Col::Ratio(3, "hyper-ct"),
     Col::Median(4),
     Col::Median(5),
+    Col::Median(7),
     Col::Median(6),
 ];
 
@@ -84,8 +88,11 @@ fn once(spec: &Subject, prefix: &[String], window: Duration) -> io::Result<Vec<f
     let server = start(spec, prefix)?;
     let warmup = wrk::run(server.addr, CONNECTIONS, Duration::from_secs(1))?;
     let before = server.cpu()?;
+    let wrk_before = CpuTimes::of_waited_children()?;
     let report = wrk::run(server.addr, CONNECTIONS, window)?;
     let used = server.cpu()?.since(before);
+    // wrk's own CPU: at ~100 % the load generator, not the server, caps requests/s.
+    let wrk_used = CpuTimes::of_waited_children()?.since(wrk_before);
     // For a server run under a profiler, whose counts cover start-up and warm-up too.
     eprintln!(
         "    {}: {} requests in all (warm-up included)",
@@ -102,6 +109,7 @@ fn once(spec: &Subject, prefix: &[String], window: Duration) -> io::Result<Vec<f
         used.system.as_secs_f64() * 1e6 / requests,
         (used.user + used.system).as_secs_f64() / secs * 100.0,
         report.errors as f64,
+        (wrk_used.user + wrk_used.system).as_secs_f64() / secs * 100.0,
     ])
 }
 

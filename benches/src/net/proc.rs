@@ -33,8 +33,19 @@ impl CpuTimes {
     /// CPU time of process `pid`: fields 14 and 15 of `/proc/<pid>/stat`, in clock ticks,
     /// summed over all its threads by the kernel.
     pub(crate) fn of(pid: u32) -> io::Result<CpuTimes> {
-        let path = format!("/proc/{pid}/stat");
-        let stat = fs::read_to_string(&path)?;
+        CpuTimes::from_stat(&format!("/proc/{pid}/stat"), 14, 15)
+    }
+
+    /// CPU time of this process's children that have ended and been waited for (a load
+    /// generator run with `Command::output`): fields 16 and 17 (`cutime`, `cstime`) of
+    /// `/proc/self/stat`.
+    pub(crate) fn of_waited_children() -> io::Result<CpuTimes> {
+        CpuTimes::from_stat("/proc/self/stat", 16, 17)
+    }
+
+    /// Fields `user` and `system` of a `stat` file, in clock ticks.
+    fn from_stat(path: &str, user: usize, system: usize) -> io::Result<CpuTimes> {
+        let stat = fs::read_to_string(path)?;
         // The command name (field 2) is in parentheses and may hold spaces: count from the
         // last `)`, after which field 3 comes first.
         let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
@@ -47,8 +58,8 @@ impl CpuTimes {
         };
         let tick = 1.0 / rustix::param::clock_ticks_per_second() as f64;
         Ok(CpuTimes {
-            user: Duration::from_secs_f64(field(14)? as f64 * tick),
-            system: Duration::from_secs_f64(field(15)? as f64 * tick),
+            user: Duration::from_secs_f64(field(user)? as f64 * tick),
+            system: Duration::from_secs_f64(field(system)? as f64 * tick),
         })
     }
 
