@@ -113,6 +113,39 @@ async fn pipelined_requests_are_answered_in_order() {
 }
 
 #[tulip::test]
+async fn hundreds_of_pipelined_requests_in_one_write_are_all_answered_in_order() {
+    // More than the server starts in one poll of the connection: it yields between batches
+    // and must pick up where it stopped.
+    let server = serve(Server::builder()).await;
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    let mut requests = String::new();
+    for n in 1..=300 {
+        requests.push_str(&format!("GET /n/{n} HTTP/1.1\r\nHost: t\r\n\r\n"));
+    }
+    requests.push_str("GET /n/last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    stream.write_all(requests.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    // Bounded only to turn a server that stops after a batch into a failure, not a hang.
+    tulip::time::wait_for(
+        std::time::Duration::from_secs(30),
+        stream.read_to_string(&mut answer),
+    )
+    .await
+    .expect("every answer within 30 s")
+    .unwrap();
+    let bodies: Vec<&str> = answer
+        .split("HTTP/1.1 200 OK")
+        .skip(1)
+        .map(|response| response.rsplit("\r\n\r\n").next().unwrap())
+        .collect();
+    let mut expected: Vec<String> = (1..=300).map(|n| format!("n={n}")).collect();
+    expected.push("n=last".to_owned());
+    assert_eq!(bodies, expected);
+    assert_eq!(server.stats().requests_served, 301);
+    server.shutdown().await;
+}
+
+#[tulip::test]
 async fn without_keep_alive_each_connection_carries_one_request() {
     let server = serve(Server::builder().keep_alive(false)).await;
     let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();

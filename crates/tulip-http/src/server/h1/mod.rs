@@ -40,6 +40,11 @@ use super::serve::{Connection, ServiceFuture};
 /// The most of an unread body skipped to keep the connection open.
 const SKIP_MAX: u64 = 64 * 1024;
 
+/// The most requests a connection starts in one poll: a client pipelining a buffer full of
+/// small requests does not keep the loop from its other tasks meanwhile (tokio's budget
+/// does the same for its tasks).
+const REQUESTS_PER_POLL: u32 = 64;
+
 /// One HTTP/1.1 connection, polled by its task until it ends.
 pub(crate) struct H1<S> {
     io: S,
@@ -92,15 +97,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
         begin_graceful: bool,
     ) -> Poll<io::Result<()>> {
         self.closing |= begin_graceful;
+        let mut started = 0;
         loop {
             match &mut self.phase {
                 Phase::Head => {
                     if self.closing {
                         return Poll::Ready(Ok(()));
                     }
+                    if started == REQUESTS_PER_POLL {
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
                     let parsed = self.inbound.borrow_mut().parse_head();
                     match parsed {
-                        Ok(Some(head)) => self.start(head),
+                        Ok(Some(head)) => {
+                            started += 1;
+                            self.start(head);
+                        }
                         Ok(None) => {
                             if self.inbound.borrow().eof {
                                 return Poll::Ready(Ok(()));
