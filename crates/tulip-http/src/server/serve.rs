@@ -22,8 +22,7 @@ use tulip::net::{TcpListener, TcpStream, TlsAcceptor, ToSocketAddrs};
 use tulip::sync::{Event, Semaphore};
 
 use super::h1::H1;
-use super::request::Source;
-use super::request::{Request, RequestError};
+use super::request::{Request, RequestError, Source};
 use super::response::{Body, IntoResponse, Response};
 use super::router::{AnswerBox, Answering, Dispatch, Route, Router};
 use super::watchdog::{HeadClock, Watchdog};
@@ -935,9 +934,9 @@ async fn linger(stream: TcpStream) {
     }
 }
 
-/// Runs one connection (HTTP/1's own, or hyper's HTTP/2) to its end, starting its graceful shutdown when the server's
-/// begins, dropping it if the shutdown timeout runs out, and dropping it when `head_clock`
-/// (HTTP/1) says it waited too long for a request's head. `poll` polls the connection, first
+/// Runs one connection (HTTP/1's own, or hyper's HTTP/2) to its end, starting its graceful
+/// shutdown when the server's begins, dropping it if the shutdown timeout runs out, and
+/// dropping it when `head_clock` (HTTP/1) says it waited too long for a request's head. `poll` polls the connection, first
 /// starting its graceful shutdown when told to. True when the connection ended by itself
 /// (served to the end, or failed), false when it was cut off.
 async fn drive<E: fmt::Display>(

@@ -32,9 +32,9 @@ mod outbound;
 
 pub(crate) use inbound::WireBody;
 use inbound::{BodyStep, HeadError, Inbound};
-use outbound::{Framing, Outbound};
+use outbound::{Outbound, Reply};
 
-use super::response::Response;
+use super::response::{Body, Response};
 use super::serve::{Connection, ServiceFuture};
 
 /// The most of an unread body skipped to keep the connection open.
@@ -234,31 +234,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
     }
 
     /// Queues the handler's response, deciding whether the connection stays open.
-    fn respond(
-        &mut self,
-        response: http::Response<super::response::Body>,
-        version: Version,
-        keep_alive: bool,
-    ) {
-        let (parts, body) = response.into_parts();
-        let body_left_skippable = self.inbound.borrow_mut().abandon_body(SKIP_MAX);
-        if !body_left_skippable {
+    fn respond(&mut self, response: http::Response<Body>, version: Version, keep_alive: bool) {
+        if !self.inbound.borrow_mut().abandon_body(SKIP_MAX) {
             // Closing with unread bytes would reset the connection: linger instead.
             self.connection.linger.set(true);
         }
-        let keep_alive =
-            keep_alive && body_left_skippable && !self.closing && !self.connection.linger.get();
-        let framing = Framing {
-            version,
-            keep_alive,
-        };
-        let close = self
-            .outbound
-            .push_response(parts.status, &parts.headers, body.0, &framing);
-        super::spare::give(parts.headers);
-        self.phase = Phase::Writing {
-            keep_alive: keep_alive && !close,
-        };
+        let keep_alive = keep_alive && !self.closing && !self.connection.linger.get();
+        self.queue(
+            response,
+            &Reply {
+                version,
+                keep_alive,
+            },
+        );
     }
 
     /// Answers a head that cannot be served, and closes once it is written.
@@ -281,14 +269,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
         );
         self.connection.linger.set(true);
         let response = Response::text(format!("{why}\n")).with_status(status);
-        let response = response.into_http();
-        let framing = Framing {
-            version: Version::HTTP_11,
-            keep_alive: false,
-        };
+        self.queue(
+            response.into_hyper(),
+            &Reply {
+                version: Version::HTTP_11,
+                keep_alive: false,
+            },
+        );
+    }
+
+    /// Queues a response for writing, and hands its header map on for the next request.
+    fn queue(&mut self, response: http::Response<Body>, reply: &Reply) {
         let (parts, body) = response.into_parts();
-        self.outbound
-            .push_response(parts.status, &parts.headers, body, &framing);
-        self.phase = Phase::Writing { keep_alive: false };
+        let close = self
+            .outbound
+            .push_response(parts.status, &parts.headers, body.0, reply);
+        super::spare::give(parts.headers);
+        self.phase = Phase::Writing {
+            keep_alive: reply.keep_alive && !close,
+        };
     }
 }

@@ -26,8 +26,9 @@ pub(crate) struct Outbound {
     body: Bytes,
 }
 
-/// How a response goes out, beyond what the handler set.
-pub(crate) struct Framing {
+/// How a response goes out, beyond what the handler set: to which version, and whether the
+/// connection stays open after it.
+pub(crate) struct Reply {
     /// The request's version: an HTTP/1.0 client is told when the connection stays open.
     pub(crate) version: Version,
     /// The connection stays open after this response.
@@ -63,7 +64,7 @@ impl Outbound {
         status: StatusCode,
         headers: &HeaderMap,
         body: Bytes,
-        framing: &Framing,
+        reply: &Reply,
     ) -> bool {
         let out = &mut self.buf;
         // One reservation for what a head usually takes, so the pushes below seldom grow it.
@@ -108,9 +109,9 @@ impl Outbound {
             out.extend_from_slice(b"\r\n");
         }
         if !close {
-            if !framing.keep_alive {
+            if !reply.keep_alive {
                 out.extend_from_slice(b"connection: close\r\n");
-            } else if framing.version == Version::HTTP_10 {
+            } else if reply.version == Version::HTTP_10 {
                 out.extend_from_slice(b"connection: keep-alive\r\n");
             }
         }
@@ -211,16 +212,11 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         let mut out = Outbound::new();
-        let framing = Framing {
+        let reply = Reply {
             version: Version::HTTP_11,
             keep_alive: false,
         };
-        out.push_response(
-            StatusCode::OK,
-            &headers,
-            Bytes::from_static(b"hi"),
-            &framing,
-        );
+        out.push_response(StatusCode::OK, &headers, Bytes::from_static(b"hi"), &reply);
         let text = head_of(&out);
         assert!(text.starts_with("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n"));
         assert!(text.contains("content-length: 2\r\nconnection: close\r\ndate: "));
@@ -230,7 +226,7 @@ mod tests {
     #[test]
     fn no_content_has_no_length_or_body_and_http10_is_told_keep_alive() {
         let mut out = Outbound::new();
-        let framing = Framing {
+        let reply = Reply {
             version: Version::HTTP_10,
             keep_alive: true,
         };
@@ -238,7 +234,7 @@ mod tests {
             StatusCode::NO_CONTENT,
             &HeaderMap::new(),
             Bytes::from_static(b"dropped"),
-            &framing,
+            &reply,
         );
         let text = head_of(&out);
         assert!(!text.contains("content-length"));
@@ -252,11 +248,11 @@ mod tests {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(42));
         headers.insert(header::CONNECTION, HeaderValue::from_static("Close"));
         let mut out = Outbound::new();
-        let framing = Framing {
+        let reply = Reply {
             version: Version::HTTP_11,
             keep_alive: true,
         };
-        assert!(out.push_response(StatusCode::OK, &headers, Bytes::new(), &framing));
+        assert!(out.push_response(StatusCode::OK, &headers, Bytes::new(), &reply));
         let text = head_of(&out);
         assert_eq!(text.matches("content-length").count(), 1);
         assert!(text.contains("content-length: 42\r\n"));
@@ -266,12 +262,12 @@ mod tests {
     #[test]
     fn a_large_body_is_kept_apart_from_the_head() {
         let mut out = Outbound::new();
-        let framing = Framing {
+        let reply = Reply {
             version: Version::HTTP_11,
             keep_alive: true,
         };
         let body = Bytes::from(vec![b'x'; COPY_BODY_MAX + 1]);
-        out.push_response(StatusCode::OK, &HeaderMap::new(), body.clone(), &framing);
+        out.push_response(StatusCode::OK, &HeaderMap::new(), body.clone(), &reply);
         assert!(head_of(&out).ends_with("\r\n\r\n"));
         assert_eq!(out.body, body);
         assert!(!out.is_empty());
